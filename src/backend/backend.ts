@@ -1,0 +1,113 @@
+/**
+ * The backend interface: raw kernels on Float32Arrays and sizes, with no Tensor and no autograd inside.
+ * The op API (src/tensor/ops) calls these; a backend only computes. `reference` implements them in plain
+ * TypeScript as the readable specification; faster backends implement the same contract and are tested
+ * against it. Every kernel writes its whole output unless a parameter says it accumulates.
+ */
+
+/** C[b] = op(A[b]) · op(B[b]) for b < batch, with op(X) = Xᵀ when the matching trans flag is set. */
+export interface MatmulParams {
+  batch: number;
+  /** Rows of op(A) and C. */
+  m: number;
+  /** Columns of op(B) and C. */
+  n: number;
+  /** Columns of op(A) = rows of op(B). */
+  k: number;
+  /** A is stored k×m (read transposed). */
+  transA: boolean;
+  /** B is stored n×k (read transposed): the layout of a PyTorch Linear weight. */
+  transB: boolean;
+  /** Elements between consecutive A matrices; 0 uses one A for the whole batch. */
+  strideA: number;
+  /** Elements between consecutive B matrices; 0 uses one B for the whole batch. */
+  strideB: number;
+  /** Add the product into C instead of overwriting it (gradient accumulation). */
+  accumulate: boolean;
+}
+
+/** Element-wise functions of one input. */
+export type UnaryOp = "relu" | "gelu" | "gelu_tanh" | "tanh" | "sigmoid" | "exp" | "log" | "neg" | "sqrt" | "abs";
+
+/** Element-wise functions of two broadcast inputs. */
+export type BinaryOp = "add" | "sub" | "mul" | "div";
+
+/**
+ * Scaled dot-product attention for every (batch, head):
+ * `scores = Q·Kᵀ × scale (+ additive)`, masked entries set to -∞, `P = softmax(scores)` over keys
+ * (a row with every key masked gives P = 0, never NaN), `out = P·V`.
+ * Q is (batch, heads, nQ, dK); K (batch, heads, nK, dK); V (batch, heads, nK, dV), all contiguous.
+ */
+export interface AttentionParams {
+  batch: number;
+  heads: number;
+  nQ: number;
+  nK: number;
+  dK: number;
+  dV: number;
+  scale: number;
+  /** Query i may attend key j only if j ≤ i. */
+  causal: boolean;
+  /** (batch, nK): 1 = the key is attended, 0 = masked. Null: every key attended. */
+  keyMask: Uint8Array | null;
+  /** A float mask added to the scores, read through `additiveStrides` over (batch, heads, nQ, nK). */
+  additiveMask: Float32Array | null;
+  /** Strides of `additiveMask` over (batch, heads, nQ, nK); 0 on broadcast axes. */
+  additiveStrides: readonly [number, number, number, number];
+}
+
+/** The kernels every backend provides. */
+export interface Backend {
+  /** Name used by `setBackend` and `--backend`. */
+  readonly name: string;
+  /** Batched matrix product; see MatmulParams. */
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, p: MatmulParams): void;
+  /** out = f(x), element-wise. */
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array): void;
+  /** dx = dy ⊙ f'(x), element-wise (`y` = f(x) is given for ops whose derivative is cheaper from it). */
+  unaryBackward(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** out = x × mul + add, element-wise. */
+  affine(x: Float32Array, mul: number, add: number, out: Float32Array): void;
+  /** out = a ∘ b with broadcasting: `aStrides`/`bStrides` give each input's strides over `outShape` (0 = broadcast). */
+  binary(op: BinaryOp, a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[],
+    out: Float32Array, outShape: readonly number[]): void;
+  /** out = x where mask is 0, `value` where mask is 1; `maskStrides` read the mask over `shape` (0 = broadcast). */
+  maskedFill(x: Float32Array, mask: Uint8Array, maskStrides: readonly number[], value: number, out: Float32Array,
+    shape: readonly number[]): void;
+  /** Sums `x` (shape `xShape`) down to `outShape`, which `xShape` broadcasts from (the gradient of broadcasting). */
+  sumTo(x: Float32Array, xShape: readonly number[], out: Float32Array, outShape: readonly number[]): void;
+  /** Reduces the middle axis of an (outer, axis, inner) view: out[o, i] = Σ or max over the axis; argmax when asked. */
+  reduce(op: "sum" | "max", x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array,
+    argmax: Int32Array | null): void;
+  /** out = x with axes permuted: out axis i is input axis perm[i]. */
+  permute(x: Float32Array, shape: readonly number[], perm: readonly number[], out: Float32Array): void;
+  /** Softmax over the last axis of (rows, cols), max-subtracted; a row of all -∞ gives zeros. */
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** dx = y ⊙ (dy − Σ(dy ⊙ y)) per row. */
+  softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /** log-softmax over the last axis of (rows, cols); a row of all -∞ gives -∞. */
+  logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** dx = dy − softmax(x) Σ dy per row, from y = logSoftmax(x). */
+  logSoftmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  /**
+   * LayerNorm over the last axis: y = (x − mean) / sqrt(var + eps) · gamma + beta, var biased (÷ cols).
+   * Also writes each row's mean and rstd = 1/sqrt(var + eps) for the backward pass.
+   */
+  layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, out: Float32Array,
+    mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
+  /** Gradients of layerNorm: writes dx; adds into dgamma and dbeta when they are given. */
+  layerNormBackward(x: Float32Array, gamma: Float32Array | null, mean: Float32Array, rstd: Float32Array,
+    dy: Float32Array, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null,
+    rows: number, cols: number): void;
+  /** out[i, :] = table[ids[i], :] (embedding lookup); ids are checked by the caller. */
+  gather(table: Float32Array, cols: number, ids: Int32Array, out: Float32Array): void;
+  /** dTable[ids[i], :] += dOut[i, :] (the gradient of gather). */
+  scatterAdd(dOut: Float32Array, cols: number, ids: Int32Array, dTable: Float32Array): void;
+  /** Scaled dot-product attention; writes `out` and, when given, the probabilities and the scaled, unmasked scores. */
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: AttentionParams,
+    probs: Float32Array | null, scores: Float32Array | null): void;
+  /** Gradients of attention from its probabilities; writes dq, dk, dv (each may be null when not needed). */
+  attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dOut: Float32Array,
+    dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null, p: AttentionParams,
+    dScores: Float32Array | null): void;
+}

@@ -1,0 +1,135 @@
+/** Matrix products: batched matmul and the Linear layer's y = x·Wᵀ + b. */
+import type { MatmulParams } from "../../backend/backend.ts";
+import { ShapeError, formatShape } from "../../errors.ts";
+import { sizeOf } from "../shape.ts";
+import { Tensor } from "../tensor.ts";
+import { kernels, result } from "./record.ts";
+
+/** Options of `matmul`: read either operand's last two axes transposed. */
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+}
+
+function params(batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
+  strideA: number, strideB: number, accumulate = false): MatmulParams {
+  return { batch, m, n, k, transA, transB, strideA, strideB, accumulate };
+}
+
+/**
+ * Batched matrix product over the last two axes: (…, m, k) · (…, k, n) → (…, m, n), with either operand
+ * read transposed. The leading (batch) axes must be equal, or one operand must be a single matrix
+ * (rank 2), which is then used for every batch entry.
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  if (a.rank < 2 || b.rank < 2) {
+    throw new ShapeError(`matmul: operands need at least 2 axes, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  }
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const m = transA ? ac : ar;
+  const k = transA ? ar : ac;
+  const kB = transB ? bc : br;
+  const n = transB ? br : bc;
+  if (k !== kB) {
+    throw new ShapeError(`matmul: inner sizes differ (${k} vs ${kB}) for ${formatShape(a.shape)}${transA ? "ᵀ" : ""} · ${formatShape(b.shape)}${transB ? "ᵀ" : ""}`);
+  }
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  let batchShape: readonly number[];
+  if (aBatch.length === bBatch.length && aBatch.every((d, i) => d === bBatch[i])) batchShape = aBatch;
+  else if (bBatch.length === 0) batchShape = aBatch;
+  else if (aBatch.length === 0) batchShape = bBatch;
+  else {
+    throw new ShapeError(`matmul: batch axes ${formatShape(aBatch)} and ${formatShape(bBatch)} differ (one side must match or be a single matrix)`);
+  }
+  const batch = sizeOf(batchShape);
+  const strideA = aBatch.length === 0 ? 0 : m * k;
+  const strideB = bBatch.length === 0 ? 0 : k * n;
+  const out = new Float32Array(batch * m * n);
+  kernels().matmul(a.data, b.data, out, params(batch, m, n, k, transA, transB, strideA, strideB));
+  const shape = [...batchShape, m, n];
+  return result("matmul", out, shape, [a, b], (g) => {
+    const kn = kernels();
+    let ga: Float32Array | null = null;
+    let gb: Float32Array | null = null;
+    // C = op(A)·op(B): dop(A) = dC·op(B)ᵀ and dop(B) = op(A)ᵀ·dC, written out for each transpose case.
+    // A broadcast operand (stride 0) accumulates its gradient over the batch.
+    if (a.requiresGrad) {
+      ga = new Float32Array(a.size);
+      for (let bi = 0; bi < (strideA === 0 ? batch : 1); bi++) {
+        const gSlice = strideA === 0 ? g.subarray(bi * m * n, (bi + 1) * m * n) : g;
+        const bSlice = strideA === 0 ? b.data.subarray(bi * strideB, bi * strideB + k * n) : b.data;
+        const nb = strideA === 0 ? 1 : batch;
+        const acc = strideA === 0;
+        if (!transA) {
+          // dA (m×k) = dC (m×n) · op(B)ᵀ
+          kn.matmul(gSlice, bSlice, ga, params(nb, m, k, n, false, !transB, m * n, strideB, acc));
+        } else {
+          // dA (k×m) = op(B) (k×n) · dCᵀ
+          kn.matmul(bSlice, gSlice, ga, params(nb, k, m, n, transB, true, strideB, m * n, acc));
+        }
+      }
+    }
+    if (b.requiresGrad) {
+      gb = new Float32Array(b.size);
+      for (let bi = 0; bi < (strideB === 0 ? batch : 1); bi++) {
+        const gSlice = strideB === 0 ? g.subarray(bi * m * n, (bi + 1) * m * n) : g;
+        const aSlice = strideB === 0 ? a.data.subarray(bi * strideA, bi * strideA + m * k) : a.data;
+        const nb = strideB === 0 ? 1 : batch;
+        const acc = strideB === 0;
+        if (!transB) {
+          // dB (k×n) = op(A)ᵀ (k×m) · dC (m×n)
+          kn.matmul(aSlice, gSlice, gb, params(nb, k, n, m, !transA, false, strideA, m * n, acc));
+        } else {
+          // dB (n×k) = dCᵀ (n×m) · op(A) (m×k)
+          kn.matmul(gSlice, aSlice, gb, params(nb, n, k, m, true, transA, m * n, strideA, acc));
+        }
+      }
+    }
+    return [ga, gb];
+  });
+}
+
+/**
+ * y = x·Wᵀ + b over the last axis of x (PyTorch's `F.linear`): x (…, in), weight (out, in), bias (out).
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  if (weight.rank !== 2) throw new ShapeError(`linear: weight must be (out, in), got ${formatShape(weight.shape)}`);
+  const [outFeatures, inFeatures] = weight.shape;
+  if (x.shape[x.rank - 1] !== inFeatures) {
+    throw new ShapeError(`linear: input ${formatShape(x.shape)} has last axis ${x.shape[x.rank - 1]}, weight ${formatShape(weight.shape)} expects ${inFeatures}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
+    throw new ShapeError(`linear: bias must be [${outFeatures}], got ${formatShape(bias.shape)}`);
+  }
+  const rows = x.size / inFeatures;
+  const out = new Float32Array(rows * outFeatures);
+  kernels().matmul(x.data, weight.data, out, params(1, rows, outFeatures, inFeatures, false, true, 0, 0));
+  if (bias) {
+    for (let r = 0; r < rows; r++) for (let j = 0; j < outFeatures; j++) out[r * outFeatures + j] += bias.data[j];
+  }
+  const shape = [...x.shape.slice(0, -1), outFeatures];
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return result("linear", out, shape, inputs, (g) => {
+    const kn = kernels();
+    let gx: Float32Array | null = null;
+    let gw: Float32Array | null = null;
+    let gbias: Float32Array | null = null;
+    if (x.requiresGrad) {
+      gx = new Float32Array(x.size); // dx (rows×in) = dy (rows×out) · W (out×in)
+      kn.matmul(g, weight.data, gx, params(1, rows, inFeatures, outFeatures, false, false, 0, 0));
+    }
+    if (weight.requiresGrad) {
+      gw = new Float32Array(weight.size); // dW (out×in) = dyᵀ (out×rows) · x (rows×in)
+      kn.matmul(g, x.data, gw, params(1, outFeatures, inFeatures, rows, true, false, 0, 0));
+    }
+    if (bias?.requiresGrad) {
+      gbias = new Float32Array(outFeatures); // db = Σ_rows dy
+      kn.reduce("sum", g, 1, rows, outFeatures, gbias, null);
+    }
+    return bias ? [gx, gw, gbias] : [gx, gw];
+  });
+}

@@ -1,0 +1,214 @@
+/** The neural-network ops: softmax, LayerNorm, embedding lookup, masking, dropout and attention. */
+import type { AttentionParams } from "../../backend/backend.ts";
+import { needsGrad } from "../autograd.ts";
+import { ShapeError, formatShape } from "../../errors.ts";
+import type { Rng } from "../random.ts";
+import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from "../shape.ts";
+import { type IndexTensor, Tensor } from "../tensor.ts";
+import { kernels, result } from "./record.ts";
+
+/** A boolean tensor (masks): a shape and a Uint8Array of 0 and 1. What 1 means is up to the op taking it. */
+export interface BoolTensor {
+  readonly shape: Shape;
+  readonly data: Uint8Array;
+}
+
+/** Softmax over the last axis. A row of all -∞ gives zeros (never NaN). */
+export function softmax(x: Tensor): Tensor {
+  const cols = x.shape[x.rank - 1] ?? 1;
+  const rows = x.size / Math.max(cols, 1);
+  const out = new Float32Array(x.size);
+  kernels().softmax(x.data, out, rows, cols);
+  return result("softmax", out, x.shape, [x], (g) => {
+    const gx = new Float32Array(g.length);
+    kernels().softmaxBackward(out, g, gx, rows, cols);
+    return [gx];
+  });
+}
+
+/** log(softmax(x)) over the last axis, computed stably. */
+export function logSoftmax(x: Tensor): Tensor {
+  const cols = x.shape[x.rank - 1] ?? 1;
+  const rows = x.size / Math.max(cols, 1);
+  const out = new Float32Array(x.size);
+  kernels().logSoftmax(x.data, out, rows, cols);
+  return result("logSoftmax", out, x.shape, [x], (g) => {
+    const gx = new Float32Array(g.length);
+    kernels().logSoftmaxBackward(out, g, gx, rows, cols);
+    return [gx];
+  });
+}
+
+/**
+ * LayerNorm over the last axis: (x − mean)/sqrt(var + eps) · gamma + beta, biased variance, eps inside the
+ * square root (PyTorch). `stats`, when given, receives each row's mean and rstd = 1/sqrt(var + eps).
+ */
+export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps: number,
+  stats?: { mean?: Float32Array; rstd?: Float32Array }): Tensor {
+  const cols = x.shape[x.rank - 1];
+  for (const [name, p] of [["gamma", gamma], ["beta", beta]] as const) {
+    if (p && (p.rank !== 1 || p.shape[0] !== cols)) {
+      throw new ShapeError(`layerNorm: ${name} must be [${cols}] for input ${formatShape(x.shape)}, got ${formatShape(p.shape)}`);
+    }
+  }
+  const rows = x.size / cols;
+  const out = new Float32Array(x.size);
+  const mean = stats?.mean ?? new Float32Array(rows);
+  const rstd = stats?.rstd ?? new Float32Array(rows);
+  kernels().layerNorm(x.data, gamma?.data ?? null, beta?.data ?? null, out, mean, rstd, rows, cols, eps);
+  const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
+  return result("layerNorm", out, x.shape, inputs, (g) => {
+    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
+    const dgamma = gamma?.requiresGrad ? new Float32Array(cols) : null;
+    const dbeta = beta?.requiresGrad ? new Float32Array(cols) : null;
+    kernels().layerNormBackward(x.data, gamma?.data ?? null, mean, rstd, g, dx, dgamma, dbeta, rows, cols);
+    const grads: (Float32Array | null)[] = [dx];
+    if (gamma) grads.push(dgamma);
+    if (beta) grads.push(dbeta);
+    return grads;
+  });
+}
+
+/** Rows of `table` (vocab, d) picked by integer ids: output shape ids.shape + [d]. */
+export function embedding(table: Tensor, ids: IndexTensor): Tensor {
+  if (table.rank !== 2) throw new ShapeError(`embedding: table must be (vocab, d), got ${formatShape(table.shape)}`);
+  const [vocab, cols] = table.shape;
+  for (let i = 0; i < ids.data.length; i++) {
+    const id = ids.data[i];
+    if (id < 0 || id >= vocab) throw new ShapeError(`embedding: id ${id} at position ${i} is outside the vocabulary of ${vocab}`);
+  }
+  const out = new Float32Array(ids.data.length * cols);
+  kernels().gather(table.data, cols, ids.data, out);
+  return result("embedding", out, [...ids.shape, cols], [table], (g) => {
+    const gt = new Float32Array(table.size);
+    kernels().scatterAdd(g, cols, ids.data, gt);
+    return [gt];
+  });
+}
+
+/** x with `value` where the (broadcast) mask is 1 (PyTorch's `masked_fill`). The gradient is 0 there. */
+export function maskedFill(x: Tensor, mask: BoolTensor, value: number): Tensor {
+  const shape = broadcastShapes(x.shape, mask.shape, "maskedFill");
+  if (!sameShape(shape, x.shape)) {
+    throw new ShapeError(`maskedFill: mask ${formatShape(mask.shape)} must broadcast to the input ${formatShape(x.shape)}`);
+  }
+  const strides = broadcastStrides(mask.shape, shape);
+  const out = new Float32Array(x.size);
+  kernels().maskedFill(x.data, mask.data, strides, value, out, shape);
+  return result("maskedFill", out, shape, [x], (g) => {
+    const gx = new Float32Array(g.length);
+    kernels().maskedFill(g, mask.data, strides, 0, gx, shape);
+    return [gx];
+  });
+}
+
+/**
+ * Inverted dropout: each element is zeroed with probability p and the rest scaled by 1/(1 − p), so the
+ * expectation is unchanged and inference needs no rescaling. p = 0 returns x itself.
+ */
+export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
+  if (!(p >= 0 && p < 1)) throw new ShapeError(`dropout: probability must be in [0, 1), got ${p}`);
+  if (p === 0) return x;
+  const keep = new Float32Array(x.size);
+  const s = 1 / (1 - p);
+  for (let i = 0; i < keep.length; i++) keep[i] = rng.uniform() < p ? 0 : s;
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = x.data[i] * keep[i];
+  return result("dropout", out, x.shape, [x], (g) => {
+    const gx = new Float32Array(g.length);
+    for (let i = 0; i < gx.length; i++) gx[i] = g[i] * keep[i];
+    return [gx];
+  });
+}
+
+/** Options of `scaledDotProductAttention`. */
+export interface AttentionOptions {
+  /** Multiplies Q·Kᵀ; default 1/√d_k (Q04). */
+  scale?: number;
+  /** (batch, nK): 1 = attend this key, 0 = padding (the library's mask convention). */
+  keyMask?: BoolTensor | null;
+  /** Query i sees keys j ≤ i only. */
+  causal?: boolean;
+  /** Added to the scaled scores; broadcast to (batch, heads, nQ, nK). */
+  additiveMask?: Tensor | null;
+  /** Also return the attention probabilities (batch, heads, nQ, nK). */
+  needWeights?: boolean;
+  /** Also return the scaled scores before masking (batch, heads, nQ, nK). */
+  needScores?: boolean;
+}
+
+/** What `scaledDotProductAttention` returns: the output and, when asked, probabilities and scores. */
+export interface AttentionResult {
+  output: Tensor;
+  /** softmax over keys; not differentiable (a view for inspection). */
+  weights: Tensor | null;
+  /** Q·Kᵀ × scale before masking; not differentiable. */
+  scores: Tensor | null;
+}
+
+/**
+ * softmax(Q·Kᵀ × scale + mask) · V for Q (B, h, nQ, d_k), K (B, h, nK, d_k), V (B, h, nK, d_v).
+ * Masked keys get probability exactly 0; a query whose every key is masked gets an output of zeros.
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): AttentionResult {
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
+    throw new ShapeError(`attention: Q, K, V must be (batch, heads, n, d), got ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
+  }
+  const [batch, heads, nQ, dK] = q.shape;
+  const [, , nK, dV] = v.shape;
+  if (k.shape[0] !== batch || k.shape[1] !== heads || k.shape[3] !== dK) {
+    throw new ShapeError(`attention: K ${formatShape(k.shape)} does not match Q ${formatShape(q.shape)}`);
+  }
+  if (v.shape[0] !== batch || v.shape[1] !== heads || v.shape[2] !== k.shape[2]) {
+    throw new ShapeError(`attention: V ${formatShape(v.shape)} does not match K ${formatShape(k.shape)}`);
+  }
+  const keyMask = options.keyMask ?? null;
+  if (keyMask && (keyMask.shape.length !== 2 || keyMask.shape[0] !== batch || keyMask.shape[1] !== nK)) {
+    throw new ShapeError(`attention: key mask must be [${batch}, ${nK}], got ${formatShape(keyMask.shape)}`);
+  }
+  const additive = options.additiveMask ?? null;
+  const fullShape = [batch, heads, nQ, nK];
+  let additiveStrides: [number, number, number, number] = [0, 0, 0, 0];
+  if (additive) {
+    if (additive.rank > 4 || !sameShape(broadcastShapes(additive.shape, fullShape, "attention mask"), fullShape)) {
+      throw new ShapeError(`attention: additive mask ${formatShape(additive.shape)} does not broadcast to ${formatShape(fullShape)}`);
+    }
+    additiveStrides = broadcastStrides(additive.shape, fullShape) as [number, number, number, number];
+  }
+  const params: AttentionParams = {
+    batch, heads, nQ, nK, dK, dV,
+    scale: options.scale ?? 1 / Math.sqrt(dK),
+    causal: options.causal ?? false,
+    keyMask: keyMask?.data ?? null,
+    additiveMask: additive?.data ?? null,
+    additiveStrides,
+  };
+  const inputs = additive ? [q, k, v, additive] : [q, k, v];
+  const recording = needsGrad(inputs);
+  const out = new Float32Array(batch * heads * nQ * dV);
+  const probs = options.needWeights || recording ? new Float32Array(batch * heads * nQ * nK) : null;
+  const scores = options.needScores ? new Float32Array(batch * heads * nQ * nK) : null;
+  kernels().attention(q.data, k.data, v.data, out, params, probs, scores);
+  const output = result("attention", out, [batch, heads, nQ, dV], inputs, (g) => {
+    const dq = q.requiresGrad ? new Float32Array(q.size) : null;
+    const dk = k.requiresGrad ? new Float32Array(k.size) : null;
+    const dv = v.requiresGrad ? new Float32Array(v.size) : null;
+    const dScores = additive?.requiresGrad ? new Float32Array(sizeOf(fullShape)) : null;
+    kernels().attentionBackward(q.data, k.data, v.data, probs!, g, dq, dk, dv, params, dScores);
+    const grads: (Float32Array | null)[] = [dq, dk, dv];
+    if (additive) {
+      let dMask: Float32Array | null = null;
+      if (dScores) {
+        dMask = new Float32Array(additive.size);
+        kernels().sumTo(dScores, fullShape, dMask, additive.shape);
+      }
+      grads.push(dMask);
+    }
+    return grads;
+  });
+  return {
+    output,
+    weights: options.needWeights && probs ? new Tensor(probs, fullShape) : null,
+    scores: scores ? new Tensor(scores, fullShape) : null,
+  };
+}
