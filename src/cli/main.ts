@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/** The `tsformer` command line: parses arguments and calls the library; one file per command. */
+import { Command } from "commander";
+import { registerParity } from "./parity.ts";
+
+const program = new Command();
+program
+  .name("tsformer")
+  .description("The Transformer encoder in TypeScript: run, train and look inside, exact to PyTorch.")
+  .option("--debug", "print stack traces with errors")
+  .option("--backend <name>", "kernel backend (reference)");
+
+registerParity(program);
+
+await program.parseAsync(process.argv);
