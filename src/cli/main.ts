@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `tsformer` command line: parses arguments and calls the library; one file per command. */
 import { Command } from "commander";
+import { registerDemo } from "./demo.ts";
+import { registerInspect } from "./inspect.ts";
 import { registerParity } from "./parity.ts";
 
 const program = new Command();
@@ -11,5 +13,7 @@ program
   .option("--backend <name>", "kernel backend (reference)");
 
 registerParity(program);
+registerInspect(program);
+registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { type FixtureCase, compareWith, floatTensor, loadCase, readIndex } from "./fixture.ts";
 import { PYTORCH_RUNNERS, type RunMode } from "./pytorch.ts";
 import type { CaseResult, Comparison } from "./types.ts";
+import { runWordpieceFixtures } from "./wordpiece.ts";
 
 const COMPUTED_ROLES = new Set(["output", "intermediate", "grad"]);
 
@@ -65,6 +66,7 @@ function runPytorchFolder(dir: string): CaseResult[] {
 }
 
 registerFamily("pytorch", runPytorchFolder);
+registerFamily("wordpiece", runWordpieceFixtures);
 
 /** Runs every case of a fixture folder (its index.json says which family). */
 export function runParity(dir: string): CaseResult[] {

@@ -92,6 +92,13 @@ export function scale(x: Tensor, s: number): Tensor {
   return affine(x, s, 0);
 }
 
+/** max(x, min) element-wise; the gradient flows where x > min. */
+export function clampMin(x: Tensor, min: number): Tensor {
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = x.data[i] > min ? x.data[i] : min;
+  return result("clampMin", out, x.shape, [x], (g) => [g.map((v, i) => (x.data[i] > min ? v : 0))]);
+}
+
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const out = new Float32Array(x.size);
   kernels().unary(op, x.data, out);

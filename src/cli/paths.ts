@@ -1,0 +1,14 @@
+/** Files that ship with tsformer, found relative to the package (works from src/ and from dist/). */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The absolute path of a file shipped in the package, e.g. `models/default`. */
+export function shippedPath(relative: string): string {
+  // src/cli and dist/cli are both two levels below the package root
+  const root = resolve(here, "..", "..");
+  const path = join(root, relative);
+  return existsSync(path) ? path : resolve(relative);
+}

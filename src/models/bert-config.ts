@@ -1,0 +1,122 @@
+/** Hugging Face BertConfig (config.json): parsed, checked field by field, and turned into an encoder config. */
+import { ConfigError } from "../errors.ts";
+import type { Activation } from "../tensor/ops/elementwise.ts";
+import { type EncoderModelConfig, encoderConfig } from "../nn/model.ts";
+
+/** The BertConfig fields tsformer runs, in tsformer's spelling. */
+export interface BertConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  intermediateSize: number;
+  hiddenAct: Activation;
+  maxPositionEmbeddings: number;
+  typeVocabSize: number;
+  layerNormEps: number;
+  padTokenId: number;
+  hiddenDropoutProb: number;
+  /** Class names by index, for checkpoints with a classification head (`id2label`). */
+  labels: string[] | null;
+}
+
+/** Hugging Face activation names → tsformer's. */
+const ACTIVATIONS: Record<string, Activation> = {
+  gelu: "gelu", gelu_python: "gelu", gelu_new: "gelu_tanh", gelu_pytorch_tanh: "gelu_tanh", gelu_fast: "gelu_tanh", relu: "relu", tanh: "tanh",
+};
+
+function positiveInt(json: Record<string, unknown>, key: string, source: string, fallback?: number): number {
+  const v = json[key] ?? fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    throw new ConfigError(`${source}: field "${key}" must be a positive integer, got ${JSON.stringify(json[key])}`);
+  }
+  return v;
+}
+
+/** Parses and checks a BertConfig JSON object; every refusal names the field. */
+export function parseBertConfig(json: unknown, source = "config.json"): BertConfig {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(`${source}: expected a JSON object`);
+  const c = json as Record<string, unknown>;
+  if (c.model_type !== undefined && c.model_type !== "bert") {
+    throw new ConfigError(`${source}: field "model_type" is "${String(c.model_type)}"; tsformer runs BERT checkpoints ("bert")`);
+  }
+  const posType = c.position_embedding_type ?? "absolute";
+  if (posType !== "absolute") {
+    throw new ConfigError(`${source}: field "position_embedding_type" is "${String(posType)}"; only "absolute" (learned absolute positions) is supported`);
+  }
+  const act = c.hidden_act ?? "gelu";
+  if (typeof act !== "string" || !(act in ACTIVATIONS)) {
+    throw new ConfigError(`${source}: field "hidden_act" is ${JSON.stringify(act)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
+  }
+  const hiddenSize = positiveInt(c, "hidden_size", source);
+  const heads = positiveInt(c, "num_attention_heads", source);
+  if (hiddenSize % heads !== 0) {
+    throw new ConfigError(`${source}: field "hidden_size" ${hiddenSize} is not a multiple of "num_attention_heads" ${heads}`);
+  }
+  const eps = c.layer_norm_eps ?? 1e-12;
+  if (typeof eps !== "number" || !(eps > 0)) throw new ConfigError(`${source}: field "layer_norm_eps" must be a positive number`);
+  const pad = c.pad_token_id ?? 0;
+  if (typeof pad !== "number" || !Number.isInteger(pad) || pad < 0) throw new ConfigError(`${source}: field "pad_token_id" must be a non-negative integer`);
+  const typeVocab = c.type_vocab_size ?? 2;
+  if (typeof typeVocab !== "number" || !Number.isInteger(typeVocab) || typeVocab < 0) {
+    throw new ConfigError(`${source}: field "type_vocab_size" must be a non-negative integer`);
+  }
+  const dropout = typeof c.hidden_dropout_prob === "number" ? c.hidden_dropout_prob : 0.1;
+  return {
+    vocabSize: positiveInt(c, "vocab_size", source),
+    hiddenSize,
+    numHiddenLayers: positiveInt(c, "num_hidden_layers", source),
+    numAttentionHeads: heads,
+    intermediateSize: positiveInt(c, "intermediate_size", source),
+    hiddenAct: ACTIVATIONS[act],
+    maxPositionEmbeddings: positiveInt(c, "max_position_embeddings", source, 512),
+    typeVocabSize: typeVocab,
+    layerNormEps: eps,
+    padTokenId: pad,
+    hiddenDropoutProb: dropout,
+    labels: parseLabels(c, source),
+  };
+}
+
+function parseLabels(c: Record<string, unknown>, source: string): string[] | null {
+  const id2label = c.id2label;
+  if (id2label === undefined || id2label === null) return null;
+  if (typeof id2label !== "object" || Array.isArray(id2label)) throw new ConfigError(`${source}: field "id2label" must be an object`);
+  const entries = Object.entries(id2label as Record<string, unknown>);
+  const labels = new Array<string>(entries.length);
+  for (const [k, v] of entries) {
+    const i = Number(k);
+    if (!Number.isInteger(i) || i < 0 || i >= entries.length || typeof v !== "string") {
+      throw new ConfigError(`${source}: field "id2label" must map 0…${entries.length - 1} to names, found "${k}": ${JSON.stringify(v)}`);
+    }
+    labels[i] = v;
+  }
+  return labels;
+}
+
+/** The encoder configuration of a BERT model: learned positions, token types, embedding LayerNorm, post-LN. */
+export function bertEncoderConfig(b: BertConfig): EncoderModelConfig {
+  return encoderConfig({
+    vocabSize: b.vocabSize, dModel: b.hiddenSize, heads: b.numAttentionHeads, dFF: b.intermediateSize,
+    numLayers: b.numHiddenLayers, maxPositions: b.maxPositionEmbeddings, positional: "learned", scaleEmbedding: false,
+    typeVocabSize: b.typeVocabSize, embeddingNorm: true, activation: b.hiddenAct, normFirst: false,
+    layerNormEps: b.layerNormEps, dropout: b.hiddenDropoutProb, finalNorm: false, padId: b.padTokenId, embeddingInitStd: 0.02,
+  });
+}
+
+/** The config.json Hugging Face writes for a BertConfig (what `BertModel.from_pretrained` reads). */
+export function toHfBertConfigJson(b: BertConfig, architecture = "BertModel"): Record<string, unknown> {
+  const json: Record<string, unknown> = {
+    architectures: [architecture], model_type: "bert", vocab_size: b.vocabSize, hidden_size: b.hiddenSize,
+    num_hidden_layers: b.numHiddenLayers, num_attention_heads: b.numAttentionHeads, intermediate_size: b.intermediateSize,
+    hidden_act: Object.entries(ACTIVATIONS).find(([, v]) => v === b.hiddenAct)![0],
+    max_position_embeddings: b.maxPositionEmbeddings, type_vocab_size: b.typeVocabSize, layer_norm_eps: b.layerNormEps,
+    pad_token_id: b.padTokenId, position_embedding_type: "absolute", hidden_dropout_prob: b.hiddenDropoutProb,
+    attention_probs_dropout_prob: b.hiddenDropoutProb, initializer_range: 0.02, torch_dtype: "float32",
+  };
+  if (b.labels) {
+    json.id2label = Object.fromEntries(b.labels.map((l, i) => [String(i), l]));
+    json.label2id = Object.fromEntries(b.labels.map((l, i) => [l, i]));
+  }
+  return json;
+}

@@ -1,0 +1,80 @@
+/** `tsformer inspect` and weight loading from the CLI: listings, and one-line errors for bad files. */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { serializeSafetensors } from "../../src/io/safetensors.ts";
+import { cli } from "./parity.test.ts";
+
+const tmp = mkdtempSync(join(tmpdir(), "tsformer-cli-"));
+const TINY = "models/bert-tiny-sst2-encoder/model.safetensors";
+
+test("inspect lists every tensor with dtype, shape and parameter count, and the total", () => {
+  const r = cli(["inspect", TINY]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^name +dtype +shape +parameters$/m);
+  assert.match(r.stdout, /^bert\.encoder\.layer\.0\.attention\.self\.query\.weight +F32 +\[128, 128\] +16,384$/m);
+  assert.match(r.stdout, /36 tensors, 413,314 parameters in model\.safetensors$/m);
+  const json = JSON.parse(cli(["inspect", TINY, "--json"]).stdout) as { total: number; tensors: unknown[] };
+  assert.equal(json.total, 413314);
+  assert.equal(json.tensors.length, 36);
+});
+
+/** Writes a malformed variant of a small valid file and returns the CLI's stderr. */
+function inspectBytes(name: string, bytes: Uint8Array): { code: number; stderr: string } {
+  const path = join(tmp, name);
+  writeFileSync(path, bytes);
+  return cli(["inspect", path]);
+}
+
+test("malformed safetensors files each give one error line naming the problem, no stack trace", () => {
+  const valid = serializeSafetensors([{ name: "w", shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]);
+  const header = (json: string): Uint8Array => {
+    const h = new TextEncoder().encode(json);
+    const out = new Uint8Array(8 + h.length + 16);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    return out;
+  };
+  const cases: [string, Uint8Array, RegExp][] = [
+    ["truncated.safetensors", valid.subarray(0, valid.length - 4), /runs past the end of the file/],
+    ["header-past-end.safetensors", (() => { const b = valid.slice(); new DataView(b.buffer).setBigUint64(0, 1n << 20n, true); return b; })(), /header length 1048576 at byte 0 runs past the end/],
+    ["bad-json.safetensors", header('{"w": {"dtype": "F32",'), /not valid JSON/],
+    ["unknown-dtype.safetensors", header('{"w": {"dtype": "F33", "shape": [2], "data_offsets": [0, 8]}}'), /tensor 'w': unknown dtype "F33"/],
+    ["out-of-range.safetensors", header('{"w": {"dtype": "F32", "shape": [8], "data_offsets": [0, 32]}}'), /data at bytes .* runs past the end of the file/],
+    ["overlap.safetensors", header('{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}'), /overlaps tensor 'a'/],
+  ];
+  for (const [name, bytes, pattern] of cases) {
+    const r = inspectBytes(name, bytes);
+    assert.equal(r.code, 1, name);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, `${name}: ${r.stderr}`);
+    assert.match(lines[0], /^tsformer: /, name);
+    assert.match(lines[0], pattern, name);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${name} printed a stack trace`);
+  }
+});
+
+test("a wrongly shaped weight is one line naming the tensor and both shapes", () => {
+  const path = join(tmp, "bad-shape.safetensors");
+  writeFileSync(path, serializeSafetensors([{ name: "bert.encoder.layer.0.intermediate.dense.weight", shape: [128, 512], data: new Float32Array(128 * 512) }]));
+  const r = cli(["demo", "--weights", path]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim(), `tsformer: ${path}: tensor 'bert.encoder.layer.0.intermediate.dense.weight' has shape [128, 512], the model expects [512, 128]`);
+});
+
+test("--debug adds the stack trace", () => {
+  const r = cli(["--debug", "inspect", join(tmp, "missing.safetensors")]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^tsformer: .*cannot read the file \(ENOENT\)/);
+  assert.match(r.stderr, /\n\s+at /);
+});
+
+test("demo runs the shipped BERT-tiny and predicts the reference sentence's gold label", () => {
+  const r = cli(["demo"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /tokens: \[CLS\] un ##fl ##in ##ching ##ly bleak and desperate \[SEP\]/);
+  assert.match(r.stdout, /attention, layer 1 head 1/);
+  assert.match(r.stdout, /prediction: negative \(p = 0\.8\d\d\)/);
+});
