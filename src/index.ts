@@ -1,0 +1,20 @@
+/**
+ * tsformer: the Transformer encoder in TypeScript. The public API: tensors and ops, layers, models,
+ * tokenizers, checkpoint I/O and the fixture runner.
+ */
+export * from "./errors.ts";
+export * from "./tensor/index.ts";
+export { type Backend, type MatmulParams, type AttentionParams, type UnaryOp, type BinaryOp } from "./backend/backend.ts";
+export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.ts";
+export * from "./nn/index.ts";
+export { BertModel, BertPooler, type BertOutput } from "./models/bert.ts";
+export { parseBertConfig, bertEncoderConfig, toHfBertConfigJson, type BertConfig } from "./models/bert-config.ts";
+export { meanPool, clsPool, maxPool, pool, l2Normalize, cosineSimilarity, type Pooling } from "./models/pooling.ts";
+export * from "./text/index.ts";
+export { parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile, type StoredTensor, type StoredTensorInput, type SafetensorsDType } from "./io/safetensors.ts";
+export { readShardedSafetensors } from "./io/sharded.ts";
+export { writeFileAtomic, writeDirectoryAtomic } from "./io/atomic.ts";
+export { fromHfBertName, toHfBertName, mapHfBertState, fromTorchEncoderState, toTorchEncoderState } from "./io/names.ts";
+export { loadIntoModule } from "./io/load.ts";
+export { runParity } from "./parity/runner.ts";
+export type { CaseResult, Comparison } from "./parity/types.ts";
