@@ -14,7 +14,7 @@ export * from "./text/index.ts";
 export { parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile, type StoredTensor, type StoredTensorInput, type SafetensorsDType } from "./io/safetensors.ts";
 export { readShardedSafetensors } from "./io/sharded.ts";
 export { writeFileAtomic, writeDirectoryAtomic } from "./io/atomic.ts";
-export { fromHfBertName, toHfBertName, mapHfBertState, fromTorchEncoderState, toTorchEncoderState } from "./io/names.ts";
+export { fromHfBertName, toHfBertName, mapHfBertState, fromTorchEncoderState, toTorchEncoderState, fromTorchMultiheadAttentionState } from "./io/names.ts";
 export { loadIntoModule } from "./io/load.ts";
 export { runParity } from "./parity/runner.ts";
 export type { CaseResult, Comparison } from "./parity/types.ts";

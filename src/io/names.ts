@@ -92,6 +92,30 @@ function rows(t: NamedArray, from: number, to: number): NamedArray {
 
 const TORCH_LAYER = /^(.*?)layers\.(\d+)\.(.*)$/;
 
+/** Splits a packed (3·d, d) `in_proj_weight` or (3·d) `in_proj_bias` into W_Q, W_K, W_V (PyTorch stacks them by rows). */
+function splitInProj(name: string, t: NamedArray, into: Map<string, NamedArray>, prefix: string): void {
+  const d = t.shape[0] / 3;
+  const isWeight = name.endsWith("weight");
+  if (!Number.isInteger(d) || (isWeight && (t.shape.length !== 2 || t.shape[1] !== d)) || (!isWeight && t.shape.length !== 1)) {
+    throw new CheckpointError(`PyTorch state: '${name}' has shape ${formatShape(t.shape)}, expected ${isWeight ? "(3·d, d)" : "(3·d)"} packing [W_Q; W_K; W_V]`);
+  }
+  const kind = isWeight ? "weight" : "bias";
+  into.set(`${prefix}q_proj.${kind}`, rows(t, 0, d));
+  into.set(`${prefix}k_proj.${kind}`, rows(t, d, 2 * d));
+  into.set(`${prefix}v_proj.${kind}`, rows(t, 2 * d, 3 * d));
+}
+
+/** A PyTorch `nn.MultiheadAttention` state dict (in_proj_weight/bias, out_proj.*) → MultiHeadAttention names. */
+export function fromTorchMultiheadAttentionState(state: ReadonlyMap<string, NamedArray>): Map<string, NamedArray> {
+  const out = new Map<string, NamedArray>();
+  for (const [name, t] of state) {
+    if (name === "in_proj_weight" || name === "in_proj_bias") splitInProj(name, t, out, "");
+    else if (name === "out_proj.weight" || name === "out_proj.bias") out.set(name, t);
+    else throw new CheckpointError(`PyTorch nn.MultiheadAttention state: unexpected tensor '${name}' (separate q/k/v_proj_weight, kdim ≠ embed_dim, is not supported)`);
+  }
+  return out;
+}
+
 /**
  * A PyTorch `nn.TransformerEncoder` (or single `nn.TransformerEncoderLayer` when `layer` is given) state dict →
  * tsformer names under `prefix` (e.g. "encoder."). The packed `self_attn.in_proj_weight` (3d, d) = [W_Q; W_K; W_V]
@@ -117,14 +141,7 @@ export function fromTorchEncoderState(state: ReadonlyMap<string, NamedArray>, op
       rest = m[3];
     }
     if (rest === "self_attn.in_proj_weight" || rest === "self_attn.in_proj_bias") {
-      const d = t.shape[0] / 3;
-      if (!Number.isInteger(d) || (rest.endsWith("weight") && (t.shape.length !== 2 || t.shape[1] !== d))) {
-        throw new CheckpointError(`PyTorch encoder state: '${name}' has shape ${formatShape(t.shape)}, expected (3·d, d) packing [W_Q; W_K; W_V]`);
-      }
-      const kind = rest.endsWith("weight") ? "weight" : "bias";
-      out.set(`${layerPrefix}self_attn.q_proj.${kind}`, rows(t, 0, d));
-      out.set(`${layerPrefix}self_attn.k_proj.${kind}`, rows(t, d, 2 * d));
-      out.set(`${layerPrefix}self_attn.v_proj.${kind}`, rows(t, 2 * d, 3 * d));
+      splitInProj(name, t, out, `${layerPrefix}self_attn.`);
     } else if (/^self_attn\.out_proj\.(weight|bias)$/.test(rest) || /^norm[12]\.(weight|bias)$/.test(rest)) {
       out.set(layerPrefix + rest, t);
     } else if (/^linear[12]\.(weight|bias)$/.test(rest)) {

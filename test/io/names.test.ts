@@ -1,9 +1,10 @@
 /** Name maps: Hugging Face BERT and PyTorch nn.TransformerEncoder names ↔ tsformer's, both ways. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fromHfBertName, fromTorchEncoderState, mapHfBertState, toHfBertName, toTorchEncoderState } from "../../src/io/names.ts";
+import { fromHfBertName, fromTorchEncoderState, fromTorchMultiheadAttentionState, mapHfBertState, toHfBertName, toTorchEncoderState } from "../../src/io/names.ts";
 import type { NamedArray } from "../../src/nn/module.ts";
 import { Encoder } from "../../src/nn/encoder.ts";
+import { MultiHeadAttention } from "../../src/nn/attention.ts";
 import { Rng } from "../../src/tensor/index.ts";
 import { CheckpointError } from "../../src/errors.ts";
 
@@ -46,4 +47,17 @@ test("a PyTorch nn.TransformerEncoder state dict splits in_proj into W_Q/W_K/W_V
   assert.deepEqual([...back.keys()].sort(), [...ours.keys()].sort());
   for (const [name, t] of ours) assert.deepEqual([...back.get(name)!.data], [...t.data], name);
   assert.throws(() => fromTorchEncoderState(new Map([["layers.0.self_attn.in_proj_weight", { shape: [7, 2], data: new Float32Array(14) }]])), /expected \(3·d, d\)/);
+});
+
+test("a PyTorch nn.MultiheadAttention state dict loads into MultiHeadAttention", () => {
+  const d = 4;
+  const inProj = { shape: [3 * d, d], data: Float32Array.from({ length: 3 * d * d }, (_, i) => i) };
+  const state = fromTorchMultiheadAttentionState(new Map([
+    ["in_proj_weight", inProj], ["in_proj_bias", { shape: [3 * d], data: Float32Array.from({ length: 3 * d }, (_, i) => i) }],
+    ["out_proj.weight", { shape: [d, d], data: new Float32Array(d * d) }], ["out_proj.bias", { shape: [d], data: new Float32Array(d) }],
+  ]));
+  const mha = new MultiHeadAttention({ dModel: d, heads: 2 });
+  mha.loadStateDict(state);
+  assert.equal(mha.kProj.weight.data[0], d * d); // row d of the packed matrix starts W_K
+  assert.deepEqual([...mha.vProj.bias!.data], [8, 9, 10, 11]);
 });
