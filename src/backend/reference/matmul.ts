@@ -4,28 +4,34 @@ import type { MatmulParams } from "../backend.ts";
 /** Batched C = op(A)·op(B); see MatmulParams. */
 export function matmul(a: Float32Array, b: Float32Array, c: Float32Array, p: MatmulParams): void {
   const { batch, m, n, k, transA, transB, strideA, strideB, accumulate } = p;
+  // op(A)[i, q] = a[i·aRow + q·aCol]; op(B)[q, j] = b[q·bRow + j·bCol]
+  const aRow = transA ? 1 : k;
+  const aCol = transA ? m : 1;
+  const bRow = transB ? 1 : n;
+  const bCol = transB ? k : 1;
   const row = new Float64Array(n);
   for (let bi = 0; bi < batch; bi++) {
     const aOff = bi * strideA;
     const bOff = bi * strideB;
     const cOff = bi * m * n;
     for (let i = 0; i < m; i++) {
-      row.fill(0);
-      // Loop order i-p-j keeps the inner loop on contiguous memory for the untransposed B,
-      // and the dot-product order j-p does the same when B is transposed (a Linear weight).
+      const aStart = aOff + i * aRow;
       if (transB) {
+        // dot-product order: both rows contiguous when B is stored transposed (a Linear weight)
         for (let j = 0; j < n; j++) {
+          const bStart = bOff + j * bCol;
           let sum = 0;
-          const bRow = bOff + j * k;
-          for (let q = 0; q < k; q++) sum += (transA ? a[aOff + q * m + i] : a[aOff + i * k + q]) * b[bRow + q];
+          for (let q = 0; q < k; q++) sum += a[aStart + q * aCol] * b[bStart + q];
           row[j] = sum;
         }
       } else {
+        // i-p-j order: the inner loop runs along a contiguous row of B
+        row.fill(0);
         for (let q = 0; q < k; q++) {
-          const av = transA ? a[aOff + q * m + i] : a[aOff + i * k + q];
+          const av = a[aStart + q * aCol];
           if (av === 0) continue;
-          const bRow = bOff + q * n;
-          for (let j = 0; j < n; j++) row[j] += av * b[bRow + j];
+          const bStart = bOff + q * bRow;
+          for (let j = 0; j < n; j++) row[j] += av * b[bStart + j];
         }
       }
       const cRow = cOff + i * n;

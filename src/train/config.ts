@@ -1,0 +1,104 @@
+/** The training configuration: a JSON file (`tsformer train --config FILE`) with command-line overrides, checked in one place. */
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../errors.ts";
+import type { Pooling } from "../models/pooling.ts";
+import type { EncoderModelConfig } from "../nn/model.ts";
+import type { DataFormat } from "./data.ts";
+
+/** Everything a training run needs. Paths are relative to the working directory. */
+export interface TrainConfig {
+  data: { train: string; dev?: string; format?: DataFormat };
+  /** The vocabulary: `file` (a vocab.txt used as is) or a compact one cut from `base` by the training texts. */
+  vocab: { file?: string; base?: string; minFrequency?: number; maxSize?: number };
+  tokenizer: { doLowerCase: boolean; maxLength: number };
+  model: Partial<Omit<EncoderModelConfig, "vocabSize">> & { pooling: Pooling; classifierDropout?: number };
+  optimizer: { name: "adamw" | "adam" | "sgd"; lr: number; weightDecay?: number; beta1?: number; beta2?: number; eps?: number; momentum?: number };
+  schedule: { name: "constant" | "linear" | "cosine" | "noam"; warmup: number; minLr?: number };
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  /** Global gradient-norm clipping; 0 turns it off. */
+  clipNorm: number;
+  labelSmoothing: number;
+  /** Stop after this many epochs without a better dev accuracy; 0 never stops early. */
+  patience: number;
+  /** Also save a resumable checkpoint every this many steps (0: at the end of each epoch only). */
+  saveEvery: number;
+  /** Stop after this many optimizer steps in all (0: no limit). */
+  maxSteps: number;
+  /** Where checkpoints (`best/`, `last/`) and `metrics.jsonl` go. */
+  out: string;
+}
+
+/** The defaults: the recipe of tsformer's shipped SST-2 model. */
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  data: { train: "data/sst2/stsa.binary.train", dev: "data/sst2/stsa.binary.dev", format: "auto" },
+  vocab: { base: "models/bert-tiny-sst2-encoder/vocab.txt", minFrequency: 1 },
+  tokenizer: { doLowerCase: true, maxLength: 64 },
+  model: {
+    dModel: 128, heads: 4, dFF: 256, numLayers: 2, maxPositions: 64, positional: "sinusoidal", scaleEmbedding: true,
+    activation: "gelu", normFirst: false, layerNormEps: 1e-5, dropout: 0.1, pooling: "mean",
+  },
+  optimizer: { name: "adamw", lr: 1e-3, weightDecay: 0.01 },
+  schedule: { name: "linear", warmup: 200 },
+  batchSize: 32,
+  epochs: 10,
+  seed: 1,
+  clipNorm: 1,
+  labelSmoothing: 0,
+  patience: 3,
+  saveEvery: 0,
+  maxSteps: 0,
+  out: "runs/sst2",
+};
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merges `override` into `base` (objects merge, everything else replaces). */
+function merge<T>(base: T, override: unknown): T {
+  if (!isObject(base) || !isObject(override)) return (override === undefined ? base : override) as T;
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = k in out ? merge(out[k], v) : v;
+  return out as T;
+}
+
+/** Reads a JSON config file (its unknown top-level fields are refused, so typos do not pass silently). */
+export function readTrainConfigFile(path: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new ConfigError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such config file" : `not valid JSON (${(e as Error).message})`}`);
+  }
+  if (!isObject(json)) throw new ConfigError(`${path}: expected a JSON object`);
+  for (const key of Object.keys(json)) {
+    if (!(key in DEFAULT_TRAIN_CONFIG)) throw new ConfigError(`${path}: unknown field "${key}" (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(", ")})`);
+  }
+  return json;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new ConfigError(`train config: ${message}`);
+}
+
+/** Defaults ← file ← overrides, then checked. */
+export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
+  const c = layers.reduce<TrainConfig>((acc, layer) => merge(acc, layer), DEFAULT_TRAIN_CONFIG);
+  check(typeof c.data.train === "string" && c.data.train.length > 0, "data.train must name a file");
+  check(Number.isInteger(c.batchSize) && c.batchSize >= 1, `batchSize must be a positive integer, got ${c.batchSize}`);
+  check(Number.isInteger(c.epochs) && c.epochs >= 1, `epochs must be a positive integer, got ${c.epochs}`);
+  check(Number.isInteger(c.seed) && c.seed >= 0, `seed must be a non-negative integer, got ${c.seed}`);
+  check(c.optimizer.lr > 0, `optimizer.lr must be > 0, got ${c.optimizer.lr}`);
+  check(["adamw", "adam", "sgd"].includes(c.optimizer.name), `optimizer.name must be adamw, adam or sgd, got ${c.optimizer.name}`);
+  check(["constant", "linear", "cosine", "noam"].includes(c.schedule.name), `schedule.name must be constant, linear, cosine or noam, got ${c.schedule.name}`);
+  check(c.schedule.warmup >= 0, "schedule.warmup must be ≥ 0");
+  check(c.labelSmoothing >= 0 && c.labelSmoothing < 1, "labelSmoothing must be in [0, 1)");
+  check(Number.isInteger(c.tokenizer.maxLength) && c.tokenizer.maxLength >= 3, "tokenizer.maxLength must be an integer ≥ 3");
+  check(["mean", "cls", "max"].includes(c.model.pooling), `model.pooling must be mean, cls or max, got ${c.model.pooling}`);
+  check(c.vocab.file !== undefined || c.vocab.base !== undefined, "vocab needs a file or a base vocabulary to cut a compact one from");
+  return c;
+}

@@ -1,0 +1,56 @@
+/** Evaluation and prediction with a classifier: accuracy and mean loss over a dataset, probabilities for texts. */
+import type { EncoderClassifier } from "../models/classifier.ts";
+import { noGrad } from "../tensor/autograd.ts";
+import { softmax } from "../tensor/ops/nn.ts";
+import type { BertTokenizer } from "../text/wordpiece.ts";
+import { type EncodedExample, evalBatches } from "./batching.ts";
+import { crossEntropy } from "./losses.ts";
+
+/** Accuracy, mean cross-entropy and the number of examples. */
+export interface EvalResult {
+  accuracy: number;
+  loss: number;
+  n: number;
+}
+
+/** Token ids of a text for a classifier: [CLS] text [SEP], truncated to maxLength. */
+export function encodeText(tokenizer: BertTokenizer, text: string, maxLength: number): number[] {
+  return tokenizer.encode(text, null, { maxLength, truncation: "longest_first" }).inputIds;
+}
+
+/** Evaluates in inference mode (dropout off), in length-sorted batches. */
+export function evaluate(model: EncoderClassifier, examples: readonly EncodedExample[], batchSize = 64): EvalResult {
+  const wasTraining = model.training;
+  model.eval();
+  let correct = 0;
+  let lossSum = 0;
+  noGrad(() => {
+    for (const { batch } of evalBatches(examples, batchSize, model.config.padId)) {
+      const { logits } = model.forward(batch.ids, { attentionMask: batch.attentionMask });
+      lossSum += crossEntropy(logits, batch.labels).item() * batch.labels.data.length;
+      const classes = logits.shape[1];
+      for (let b = 0; b < batch.labels.data.length; b++) {
+        let best = 0;
+        for (let c = 1; c < classes; c++) if (logits.data[b * classes + c] > logits.data[b * classes + best]) best = c;
+        if (best === batch.labels.data[b]) correct++;
+      }
+    }
+  });
+  model.train(wasTraining);
+  return { accuracy: correct / examples.length, loss: lossSum / examples.length, n: examples.length };
+}
+
+/** Class probabilities for each text (rows in input order). */
+export function predict(model: EncoderClassifier, tokenizer: BertTokenizer, texts: readonly string[], maxLength: number, batchSize = 64): number[][] {
+  const examples = texts.map((t) => ({ ids: encodeText(tokenizer, t, maxLength), label: 0 }));
+  const out: number[][] = new Array(texts.length);
+  model.eval();
+  noGrad(() => {
+    for (const { batch, indices } of evalBatches(examples, batchSize, model.config.padId)) {
+      const probs = softmax(model.forward(batch.ids, { attentionMask: batch.attentionMask }).logits);
+      const classes = probs.shape[1];
+      indices.forEach((i, b) => (out[i] = Array.from(probs.data.subarray(b * classes, (b + 1) * classes))));
+    }
+  });
+  return out;
+}
