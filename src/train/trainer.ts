@@ -160,7 +160,7 @@ export async function train(config: TrainConfig, options: TrainHooks & { resume?
   const totalSteps = config.maxSteps > 0 ? Math.min(plannedSteps, config.maxSteps) : plannedSteps;
   const schedule = makeSchedule(config, plannedSteps, encoder.dModel);
 
-  let s: TrainerState = state ?? {
+  const s: TrainerState = state ?? {
     version: 1, step: 0, epoch: 0, batch: 0, rng: [], best: null, epochsWithoutImprovement: 0,
     trainTokens: 0, trainSeconds: 0, epochLossSum: 0, epochBatches: 0, fingerprint: fingerprint(config),
   };
