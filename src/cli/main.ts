@@ -4,6 +4,8 @@ import { Command } from "commander";
 import { registerDemo } from "./demo.ts";
 import { registerInspect } from "./inspect.ts";
 import { registerParity } from "./parity.ts";
+import { registerTrain } from "./train.ts";
+import { registerClassify, registerEval } from "./evaluate.ts";
 
 const program = new Command();
 program
@@ -15,5 +17,8 @@ program
 registerParity(program);
 registerInspect(program);
 registerDemo(program);
+registerTrain(program);
+registerEval(program);
+registerClassify(program);
 
 await program.parseAsync(process.argv);

@@ -34,6 +34,8 @@ export interface CheckpointConfig {
   architecture: "EncoderClassifier";
   classifier: ClassifierConfig;
   tokenizer: TokenizerSettings;
+  /** The labels as written in data files, when they differ from the display names in `classifier.labels`. */
+  dataLabels?: string[];
 }
 
 /** A loaded classifier with its tokenizer. */
@@ -46,8 +48,11 @@ export interface LoadedClassifier {
 
 /** The files of a checkpoint folder, ready to write (extra files: the trainer's state). */
 export function checkpointFiles(model: EncoderClassifier, vocab: Vocabulary, tokenizer: TokenizerSettings,
-  extra: Record<string, Uint8Array | string> = {}): Record<string, Uint8Array | string> {
-  const config: CheckpointConfig = { format: "tsformer", version: 1, architecture: "EncoderClassifier", classifier: model.classifierConfig, tokenizer };
+  extra: Record<string, Uint8Array | string> = {}, dataLabels?: string[]): Record<string, Uint8Array | string> {
+  const config: CheckpointConfig = {
+    format: "tsformer", version: 1, architecture: "EncoderClassifier", classifier: model.classifierConfig, tokenizer,
+    ...(dataLabels ? { dataLabels } : {}),
+  };
   return {
     "config.json": `${JSON.stringify(config, null, 2)}\n`,
     "model.safetensors": serializeSafetensors(toStoredInputs(model.stateDict()), { format: "pt", producer: "tsformer" }),
@@ -58,8 +63,8 @@ export function checkpointFiles(model: EncoderClassifier, vocab: Vocabulary, tok
 
 /** Saves a classifier checkpoint atomically. */
 export async function saveCheckpoint(dir: string, model: EncoderClassifier, vocab: Vocabulary, tokenizer: TokenizerSettings,
-  extra: Record<string, Uint8Array | string> = {}): Promise<void> {
-  await writeDirectoryAtomic(dir, checkpointFiles(model, vocab, tokenizer, extra));
+  extra: Record<string, Uint8Array | string> = {}, dataLabels?: string[]): Promise<void> {
+  await writeDirectoryAtomic(dir, checkpointFiles(model, vocab, tokenizer, extra, dataLabels));
 }
 
 function readJson(path: string): unknown {
@@ -85,6 +90,9 @@ export function readCheckpointConfig(dir: string): CheckpointConfig {
   const c = raw.classifier;
   if (!Array.isArray(c.labels) || c.labels.length < 1 || !c.labels.every((l) => typeof l === "string")) {
     throw new CheckpointError(`${path}: field "classifier.labels" must be a non-empty list of names`);
+  }
+  if (raw.dataLabels !== undefined && (!Array.isArray(raw.dataLabels) || raw.dataLabels.length !== c.labels.length)) {
+    throw new CheckpointError(`${path}: field "dataLabels" must list one data label per class`);
   }
   let encoder: EncoderModelConfig;
   try {

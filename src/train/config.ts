@@ -7,7 +7,8 @@ import type { DataFormat } from "./data.ts";
 
 /** Everything a training run needs. Paths are relative to the working directory. */
 export interface TrainConfig {
-  data: { train: string; dev?: string; format?: DataFormat };
+  /** `labelNames` renames the labels of the data files for display (SST-2: "0" → "negative"). */
+  data: { train: string; dev?: string; format?: DataFormat; labelNames?: Record<string, string> };
   /** The vocabulary: `file` (a vocab.txt used as is) or a compact one cut from `base` by the training texts. */
   vocab: { file?: string; base?: string; minFrequency?: number; maxSize?: number };
   tokenizer: { doLowerCase: boolean; maxLength: number };
@@ -30,9 +31,9 @@ export interface TrainConfig {
   out: string;
 }
 
-/** The defaults: the recipe of tsformer's shipped SST-2 model. */
+/** The defaults (the data must be given: a file or `--train`); configs/sst2.json is the shipped model's recipe. */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  data: { train: "data/sst2/stsa.binary.train", dev: "data/sst2/stsa.binary.dev", format: "auto" },
+  data: { train: "", format: "auto" },
   vocab: { base: "models/bert-tiny-sst2-encoder/vocab.txt", minFrequency: 1 },
   tokenizer: { doLowerCase: true, maxLength: 64 },
   model: {
@@ -88,7 +89,7 @@ function check(condition: boolean, message: string): void {
 /** Defaults ← file ← overrides, then checked. */
 export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
   const c = layers.reduce<TrainConfig>((acc, layer) => merge(acc, layer), DEFAULT_TRAIN_CONFIG);
-  check(typeof c.data.train === "string" && c.data.train.length > 0, "data.train must name a file");
+  check(typeof c.data.train === "string" && c.data.train.length > 0, "no training data: give --train FILE or a --config whose data.train names a file");
   check(Number.isInteger(c.batchSize) && c.batchSize >= 1, `batchSize must be a positive integer, got ${c.batchSize}`);
   check(Number.isInteger(c.epochs) && c.epochs >= 1, `epochs must be a positive integer, got ${c.epochs}`);
   check(Number.isInteger(c.seed) && c.seed >= 0, `seed must be a non-negative integer, got ${c.seed}`);

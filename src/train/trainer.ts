@@ -152,7 +152,10 @@ export async function train(config: TrainConfig, options: TrainHooks & { resume?
     ...encoderOptions, vocabSize: vocab.size, padId: vocab.padId,
     maxPositions: Math.max(encoderOptions.maxPositions ?? 0, settings.maxLength),
   });
-  const model = new EncoderClassifier({ encoder, pooling, labels: trainSet.labels, classifierDropout }, rng);
+  const names = config.data.labelNames ?? {};
+  const displayLabels = trainSet.labels.map((l) => names[l] ?? l);
+  const dataLabels = displayLabels.some((l, i) => l !== trainSet.labels[i]) ? trainSet.labels : undefined;
+  const model = new EncoderClassifier({ encoder, pooling, labels: displayLabels, classifierDropout }, rng);
   const named = model.namedParameters().map(([name, param]) => ({ name, param }));
   const optimizer = makeOptimizer(config, named);
   const stepsPerEpoch = epochBatches(train, config.batchSize, config.seed, 0, vocab.padId).length;
@@ -182,7 +185,7 @@ export async function train(config: TrainConfig, options: TrainHooks & { resume?
     await saveCheckpoint(lastDir, model, vocab, settings, {
       "trainer_state.json": `${JSON.stringify(s)}\n`,
       "optimizer.safetensors": serializeSafetensors(moments),
-    });
+    }, dataLabels);
   };
 
   options.onStart?.({ totalSteps, startStep: s.step, parameters: model.parameterCount(), vocabSize: vocab.size, examples: train.length });
@@ -228,7 +231,7 @@ export async function train(config: TrainConfig, options: TrainHooks & { resume?
         s.epochsWithoutImprovement = 0;
         await saveCheckpoint(bestDir, model, vocab, settings, {
           "training.json": `${JSON.stringify({ epoch: s.epoch, step: s.step, dev_accuracy: devResult.accuracy, dev_loss: devResult.loss, seed: config.seed }, null, 2)}\n`,
-        });
+        }, dataLabels);
       } else {
         s.epochsWithoutImprovement++;
       }
@@ -247,7 +250,7 @@ export async function train(config: TrainConfig, options: TrainHooks & { resume?
     }
   }
   if (config.maxSteps > 0 && s.step >= config.maxSteps && s.batch > 0) await saveLast();
-  if (!dev && s.best === null) await saveCheckpoint(bestDir, model, vocab, settings); // no dev set: the last model is the one kept
+  if (!dev && s.best === null) await saveCheckpoint(bestDir, model, vocab, settings, {}, dataLabels); // no dev set: the last model is the one kept
   return {
     steps: s.step, epochsRun, best: s.best, trainSeconds: s.trainSeconds, tokensPerSecond: s.trainTokens / Math.max(s.trainSeconds, 1e-9),
     parameters: model.parameterCount(), out: config.out, stoppedEarly,

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { serializeSafetensors } from "../../src/io/safetensors.ts";
-import { cli } from "./parity.test.ts";
+import { cli } from "./run-cli.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "tsformer-cli-"));
 const TINY = "models/bert-tiny-sst2-encoder/model.safetensors";

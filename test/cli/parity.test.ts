@@ -1,13 +1,7 @@
 /** `tsformer parity` as a user runs it: one line per case, a summary line, exit codes, --json. */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-
-/** Runs the CLI from source. */
-export function cli(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8" });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+import { cli } from "./run-cli.ts";
 
 test("parity prints one line per case and a summary, exit 0 when all pass", () => {
   const r = cli(["parity", "test/fixtures/pytorch"]);

@@ -1,0 +1,7 @@
+/** The classifier a command runs when `--model` is not given: the shipped default model. */
+import { shippedPath } from "./paths.ts";
+
+/** The shipped default model's folder. */
+export function defaultModelDir(): string {
+  return shippedPath("models/default");
+}

@@ -1,0 +1,54 @@
+/** `tsformer train`, `eval` and `classify` as a user runs them, on the tiny task. */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { writeTinyData } from "../train/tiny.ts";
+import { cli } from "./run-cli.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tsformer-cli-train-"));
+const { train, dev } = writeTinyData(join(dir, "data"));
+const configPath = join(dir, "tiny.json");
+writeFileSync(configPath, JSON.stringify({
+  data: { train, dev, labelNames: { 0: "negative", 1: "positive" } },
+  vocab: { base: "models/bert-tiny-sst2-encoder/vocab.txt" },
+  tokenizer: { doLowerCase: true, maxLength: 16 },
+  model: { dModel: 16, heads: 2, dFF: 32, numLayers: 1, dropout: 0.1, pooling: "mean", maxPositions: 16 },
+  optimizer: { name: "adamw", lr: 0.01 }, schedule: { name: "linear", warmup: 5 },
+  batchSize: 8, epochs: 4, seed: 5, patience: 0, out: join(dir, "run"),
+}));
+
+test("train from a config file with flag overrides, then eval and classify with the best checkpoint", () => {
+  const r = cli(["train", "--config", configPath, "--epochs", "5"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^training [\d,]+ parameters, vocabulary \d+, 96 examples, 60 steps$/m);
+  assert.match(r.stdout, /^epoch 5: step 60, train loss \d\.\d{4}, dev loss \d\.\d{4}, dev accuracy \d+\.\d\d%/m);
+  assert.match(r.stdout, /^done: 60 steps, .* tokens\/s, best dev accuracy/m);
+  const model = join(dir, "run", "best");
+  const e = cli(["eval", "--model", model, "--data", dev, "--json"]);
+  assert.equal(e.code, 0, e.stderr);
+  const result = JSON.parse(e.stdout) as { accuracy: number; loss: number; n: number };
+  assert.equal(result.n, 48);
+  assert.ok(result.accuracy >= 0.9, `accuracy ${result.accuracy}`);
+  const c = cli(["classify", "--model", model, "a great happy film", "an awful dull movie"]);
+  assert.equal(c.code, 0, c.stderr);
+  const lines = c.stdout.trim().split("\n").map((l) => l.split("\t"));
+  assert.deepEqual(lines.map((l) => [l[0], l[2]]), [["positive", "a great happy film"], ["negative", "an awful dull movie"]]);
+  assert.ok(lines.every((l) => Number(l[1]) > 0.5 && Number(l[1]) <= 1));
+});
+
+test("bad data and bad options are one error line with file and line", () => {
+  const bad = join(dir, "bad.txt");
+  writeFileSync(bad, "1 fine\n7 strange\n");
+  const r = cli(["eval", "--model", join(dir, "run", "best"), "--data", bad]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim(), `tsformer: ${bad}:2: unknown label "7" (the model knows: 0, 1)`);
+  const t = cli(["train", "--config", configPath, "--batch-size", "0"]);
+  assert.equal(t.code, 1);
+  assert.equal(t.stderr.trim(), "tsformer: train config: batchSize must be a positive integer, got 0");
+  const none = cli(["train"]);
+  assert.match(none.stderr.trim(), /^tsformer: train config: no training data: give --train FILE/);
+  const missing = cli(["classify", "--model", join(dir, "nope"), "hi"]);
+  assert.equal(missing.stderr.trim(), `tsformer: ${join(dir, "nope")}: no such checkpoint folder`);
+});
