@@ -18,3 +18,14 @@ export { fromHfBertName, toHfBertName, mapHfBertState, fromTorchEncoderState, to
 export { loadIntoModule } from "./io/load.ts";
 export { runParity } from "./parity/runner.ts";
 export type { CaseResult, Comparison } from "./parity/types.ts";
+export { loadBert, loadBertSync, type LoadedBert, type BertTokenizerSettings } from "./models/load-bert.ts";
+export { encodeTexts, embedTexts, sentenceEmbeddings, textSimilarity, type TextInput, type EmbedOptions } from "./models/embeddings.ts";
+export { exportHfFolder, bertConfigFor, type ExportTokenizerSettings } from "./models/export.ts";
+export { EncoderClassifier, type ClassifierConfig, type ClassifierOutput } from "./models/classifier.ts";
+export { train, type TrainSummary, type TrainHooks } from "./train/trainer.ts";
+export { resolveTrainConfig, type TrainConfig } from "./train/config.ts";
+export { loadCheckpoint, saveCheckpoint, type LoadedClassifier } from "./train/checkpoint.ts";
+export { evaluate, predict } from "./train/evaluate.ts";
+export { crossEntropy, mseLoss } from "./train/losses.ts";
+export { SGD, Adam, AdamW, clipGradNorm } from "./train/optim.ts";
+export { noamSchedule, warmupDecaySchedule } from "./train/schedule.ts";

@@ -6,6 +6,9 @@ import { registerInspect } from "./inspect.ts";
 import { registerParity } from "./parity.ts";
 import { registerTrain } from "./train.ts";
 import { registerClassify, registerEval } from "./evaluate.ts";
+import { registerAttention } from "./attention.ts";
+import { registerEmbed } from "./embed.ts";
+import { registerSimilarity } from "./similarity.ts";
 
 const program = new Command();
 program
@@ -20,5 +23,8 @@ registerDemo(program);
 registerTrain(program);
 registerEval(program);
 registerClassify(program);
+registerEmbed(program);
+registerSimilarity(program);
+registerAttention(program);
 
 await program.parseAsync(process.argv);

@@ -28,6 +28,8 @@ const HF_BERT_RULES: readonly Rule[] = [
   ["encoder.layer.{i}.output.LayerNorm.", "encoder.layers.{i}.norm2."],
   ["pooler.dense.", "pooler.dense."],
   ["classifier.", "classifier."],
+  // Not BERT: the final LayerNorm of a pre-LN tsformer encoder, exported under a BERT-style name (see models/export.ts).
+  ["encoder.LayerNorm.", "encoder.norm."],
 ];
 
 /** Hugging Face tensors BertModel itself ignores: buffers and pre-training heads. */

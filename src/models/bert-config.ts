@@ -2,6 +2,27 @@
 import { ConfigError } from "../errors.ts";
 import type { Activation } from "../tensor/ops/elementwise.ts";
 import { type EncoderModelConfig, encoderConfig } from "../nn/model.ts";
+import type { Pooling } from "./pooling.ts";
+
+/**
+ * How a tsformer encoder that is NOT plain BERT differs from it, stored as config.json's `"tsformer"` object.
+ * Hugging Face transformers ignores that object, so such a folder reproduces its outputs only in tsformer.
+ */
+export interface TsformerArchitecture {
+  positional: "learned" | "sinusoidal" | "none";
+  /** Token embeddings × √d_model (Q08). */
+  scaleEmbedding: boolean;
+  /** LayerNorm over the summed embeddings (BERT: true). */
+  embeddingNorm: boolean;
+  /** Pre-LN layers (BERT: false). */
+  normFirst: boolean;
+  /** A LayerNorm after the last layer (`encoder.norm.*`; BERT: false). */
+  finalNorm: boolean;
+  /** "pooler": BERT's tanh pooler on [CLS]; otherwise no pooler, the pooled vector is this pooling of the last hidden state. */
+  pooling: "pooler" | Pooling;
+  /** The tsformer class the folder was exported from (information only). */
+  model?: string;
+}
 
 /** The BertConfig fields tsformer runs, in tsformer's spelling. */
 export interface BertConfig {
@@ -18,6 +39,8 @@ export interface BertConfig {
   hiddenDropoutProb: number;
   /** Class names by index, for checkpoints with a classification head (`id2label`). */
   labels: string[] | null;
+  /** Deviations from plain BERT (config.json's `"tsformer"` object); absent or null for plain BERT. */
+  tsformer?: TsformerArchitecture | null;
 }
 
 /** Hugging Face activation names → tsformer's. */
@@ -75,6 +98,44 @@ export function parseBertConfig(json: unknown, source = "config.json"): BertConf
     padTokenId: pad,
     hiddenDropoutProb: dropout,
     labels: parseLabels(c, source),
+    tsformer: c.tsformer === undefined || c.tsformer === null ? null : parseTsformerBlock(c.tsformer, source),
+  };
+}
+
+/** One allowed value of a field of the `tsformer` object, or a ConfigError naming the field. */
+function oneOf<T>(block: Record<string, unknown>, key: string, allowed: readonly T[], source: string): T {
+  const v = block[key];
+  if (!allowed.includes(v as T)) {
+    throw new ConfigError(`${source}: field "tsformer.${key}" is ${JSON.stringify(v)}; expected one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+  }
+  return v as T;
+}
+
+/** Parses config.json's `"tsformer"` object (written by exportHfFolder); every refusal names the field. */
+export function parseTsformerBlock(json: unknown, source = "config.json"): TsformerArchitecture {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(`${source}: field "tsformer" must be an object`);
+  const t = json as Record<string, unknown>;
+  if (t.format_version !== undefined && t.format_version !== 1) {
+    throw new ConfigError(`${source}: field "tsformer.format_version" is ${JSON.stringify(t.format_version)}; this tsformer reads version 1`);
+  }
+  const bools = [true, false] as const;
+  return {
+    positional: oneOf(t, "positional", ["learned", "sinusoidal", "none"] as const, source),
+    scaleEmbedding: oneOf(t, "scale_embedding", bools, source),
+    embeddingNorm: oneOf(t, "embedding_norm", bools, source),
+    normFirst: oneOf(t, "norm_first", bools, source),
+    finalNorm: oneOf(t, "final_norm", bools, source),
+    pooling: oneOf(t, "pooling", ["pooler", "mean", "cls", "max"] as const, source),
+    ...(typeof t.model === "string" ? { model: t.model } : {}),
+  };
+}
+
+/** The `"tsformer"` object of config.json for these deviations. */
+export function tsformerBlockJson(t: TsformerArchitecture): Record<string, unknown> {
+  return {
+    format_version: 1, positional: t.positional, scale_embedding: t.scaleEmbedding, embedding_norm: t.embeddingNorm,
+    norm_first: t.normFirst, final_norm: t.finalNorm, pooling: t.pooling, ...(t.model ? { model: t.model } : {}),
+    note: "tsformer-only: Hugging Face transformers ignores this object, so only tsformer reproduces this model's outputs",
   };
 }
 
@@ -94,13 +155,18 @@ function parseLabels(c: Record<string, unknown>, source: string): string[] | nul
   return labels;
 }
 
-/** The encoder configuration of a BERT model: learned positions, token types, embedding LayerNorm, post-LN. */
+/**
+ * The encoder configuration of a BERT model: learned positions, token types, embedding LayerNorm, post-LN
+ * (or the deviations of a `tsformer` object).
+ */
 export function bertEncoderConfig(b: BertConfig): EncoderModelConfig {
+  const t = b.tsformer;
   return encoderConfig({
     vocabSize: b.vocabSize, dModel: b.hiddenSize, heads: b.numAttentionHeads, dFF: b.intermediateSize,
-    numLayers: b.numHiddenLayers, maxPositions: b.maxPositionEmbeddings, positional: "learned", scaleEmbedding: false,
-    typeVocabSize: b.typeVocabSize, embeddingNorm: true, activation: b.hiddenAct, normFirst: false,
-    layerNormEps: b.layerNormEps, dropout: b.hiddenDropoutProb, finalNorm: false, padId: b.padTokenId, embeddingInitStd: 0.02,
+    numLayers: b.numHiddenLayers, maxPositions: b.maxPositionEmbeddings, positional: t?.positional ?? "learned",
+    scaleEmbedding: t?.scaleEmbedding ?? false, typeVocabSize: b.typeVocabSize, embeddingNorm: t?.embeddingNorm ?? true,
+    activation: b.hiddenAct, normFirst: t?.normFirst ?? false, layerNormEps: b.layerNormEps, dropout: b.hiddenDropoutProb,
+    finalNorm: t?.finalNorm ?? false, padId: b.padTokenId, embeddingInitStd: 0.02,
   });
 }
 
@@ -118,5 +184,6 @@ export function toHfBertConfigJson(b: BertConfig, architecture = "BertModel"): R
     json.id2label = Object.fromEntries(b.labels.map((l, i) => [String(i), l]));
     json.label2id = Object.fromEntries(b.labels.map((l, i) => [l, i]));
   }
+  if (b.tsformer) json.tsformer = tsformerBlockJson(b.tsformer);
   return json;
 }

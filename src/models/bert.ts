@@ -7,10 +7,11 @@ import { Rng } from "../tensor/random.ts";
 import { tanh } from "../tensor/ops/elementwise.ts";
 import type { IndexTensor, Tensor } from "../tensor/tensor.ts";
 import { Linear } from "../nn/linear.ts";
+import { type AttentionMask, maskFromLengths } from "../nn/masks.ts";
 import { Module } from "../nn/module.ts";
 import { type ModelCall, type ModelOutput, TransformerEncoderModel } from "../nn/model.ts";
 import { type BertConfig, bertEncoderConfig } from "./bert-config.ts";
-import { clsPool } from "./pooling.ts";
+import { clsPool, pool } from "./pooling.ts";
 
 /** BERT's pooler: a dense layer and tanh on the first token ([CLS]). Parameters `dense.*`. */
 export class BertPooler extends Module {
@@ -29,32 +30,43 @@ export class BertPooler extends Module {
 
 /** What BERT returns: the encoder outputs plus the pooled vector and, with a classifier, the logits. */
 export interface BertOutput extends ModelOutput {
+  /** BERT's pooler output; for a `tsformer` config without a pooler, the pooled vector the classifier reads. */
   poolerOutput: Tensor;
   logits: Tensor | null;
 }
 
-/** BertModel (with `classifier.*` when the config has labels). Names: the encoder's, plus `pooler.dense.*`, `classifier.*`. */
+/**
+ * BertModel (with `classifier.*` when the config has labels). Names: the encoder's, plus `pooler.dense.*`, `classifier.*`.
+ * A config with a `tsformer` object whose pooling is not "pooler" has no pooler: the classifier reads that pooling.
+ */
 export class BertModel extends TransformerEncoderModel {
   readonly bertConfig: BertConfig;
-  readonly pooler: BertPooler;
+  readonly pooler: BertPooler | null;
   readonly classifier: Linear | null;
 
   constructor(config: BertConfig, rng = new Rng(0)) {
     super(bertEncoderConfig(config), rng);
     this.bertConfig = config;
-    this.pooler = this.registerModule("pooler", new BertPooler(config.hiddenSize, rng));
+    const pooling = config.tsformer?.pooling ?? "pooler";
+    this.pooler = pooling === "pooler" ? this.registerModule("pooler", new BertPooler(config.hiddenSize, rng)) : null;
     this.classifier = config.labels ? this.registerModule("classifier", new Linear(config.hiddenSize, config.labels.length, { rng })) : null;
   }
 
   /** ids (batch, n) → hidden states, pooled output and logits. */
   override forward(ids: IndexTensor, call: ModelCall = {}): BertOutput {
     const out = super.forward(ids, call);
-    return this.head(out);
+    return this.head(out, call.attentionMask);
   }
 
-  /** The pooler and classifier on top of encoder outputs (also for callers that ran the encoder themselves). */
-  head(out: ModelOutput): BertOutput {
-    const poolerOutput = this.pooler.forward(out.lastHiddenState);
+  /**
+   * The pooler and classifier on top of encoder outputs (also for callers that ran the encoder themselves).
+   * The mask (1 = real token) matters only for a pooler-less `tsformer` model's mean/max pooling; omitted, every token is real.
+   */
+  head(out: ModelOutput, attentionMask?: AttentionMask | null): BertOutput {
+    const hidden = out.lastHiddenState;
+    const pooling = this.bertConfig.tsformer?.pooling ?? "pooler";
+    const poolerOutput = this.pooler ? this.pooler.forward(hidden)
+      : pool(pooling === "pooler" ? "cls" : pooling, hidden, attentionMask ?? maskFromLengths(new Array<number>(hidden.shape[0]).fill(hidden.shape[1]), hidden.shape[1]));
     const logits = this.classifier ? this.classifier.forward(poolerOutput) : null;
     return { ...out, poolerOutput, logits };
   }

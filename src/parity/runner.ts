@@ -7,6 +7,7 @@ import { type FixtureCase, compareWith, floatTensor, loadCase, readIndex } from 
 import { PYTORCH_RUNNERS, type RunMode } from "./pytorch.ts";
 import type { CaseResult, Comparison } from "./types.ts";
 import { runWordpieceFixtures } from "./wordpiece.ts";
+import { runBertModelFixtures } from "./bert.ts";
 
 const COMPUTED_ROLES = new Set(["output", "intermediate", "grad"]);
 
@@ -67,6 +68,7 @@ function runPytorchFolder(dir: string): CaseResult[] {
 
 registerFamily("pytorch", runPytorchFolder);
 registerFamily("wordpiece", runWordpieceFixtures);
+registerFamily("bert_model", runBertModelFixtures);
 
 /** Runs every case of a fixture folder (its index.json says which family). */
 export function runParity(dir: string): CaseResult[] {
