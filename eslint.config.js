@@ -3,7 +3,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "test-output/", "web/dist/", "**/*.d.ts"] },
+  // src/backend/wasm/assembly is AssemblyScript (compiled by asc, not valid TypeScript); generated/ is build output;
+  // runs/ holds training outputs and scratch/ local experiments (both outside git)
+  { ignores: ["dist/", "node_modules/", "test-output/", "web/dist/", "**/*.d.ts", "src/backend/wasm/assembly/", "src/backend/wasm/generated/", "runs/", "scratch/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `tsformer` command line: parses arguments and calls the library; one file per command. */
+import { setFlagsFromString } from "node:v8";
 import { Command } from "commander";
 import { registerDemo } from "./demo.ts";
 import { registerInspect } from "./inspect.ts";
@@ -10,12 +11,17 @@ import { registerAttention } from "./attention.ts";
 import { registerEmbed } from "./embed.ts";
 import { registerSimilarity } from "./similarity.ts";
 
+// Relaxed SIMD (fused multiply-add, ≈ 10–15 % faster matmul) ships behind this flag in Node 20's V8; newer
+// engines have it on. It must be set before the kernels are compiled.
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+
 const program = new Command();
 program
   .name("tsformer")
   .description("The Transformer encoder in TypeScript: run, train and look inside, exact to PyTorch.")
   .option("--debug", "print stack traces with errors")
-  .option("--backend <name>", "kernel backend (reference)");
+  .option("--backend <name>", "kernels: auto (wasm where it loads, else reference), wasm or reference", "auto")
+  .option("--threads <n>", "threads for the wasm backend (default: every core)");
 
 registerParity(program);
 registerInspect(program);

@@ -1,10 +1,27 @@
-/** Shared CLI plumbing: one-line errors, JSON output, the backend option. */
+/** Shared CLI plumbing: one-line errors, JSON output, the backend and thread options. */
+import { ConfigError } from "../errors.ts";
 import { setBackend } from "../backend/registry.ts";
+import { loadWasmBackend, useFastestBackend } from "../backend/wasm/index.ts";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
   debug?: boolean;
+  /** "auto" (default: wasm where it loads, else reference), "wasm" or "reference". */
   backend?: string;
+  /** Threads for the wasm backend (default: every core). */
+  threads?: string;
+}
+
+/** Applies --backend and --threads: loads the fast backend unless the reference one is asked for. */
+async function chooseBackend(globals: GlobalOptions): Promise<void> {
+  const name = globals.backend ?? "auto";
+  const threads = globals.threads === undefined ? undefined : Number(globals.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new ConfigError(`--threads must be a positive integer, got "${globals.threads}"`);
+  }
+  if (name === "auto") await useFastestBackend({ threads });
+  else if (name === "wasm") setBackend((await loadWasmBackend({ threads })).name);
+  else setBackend(name);
 }
 
 /** Thrown by a command to exit with a code after printing its own output (no error line). */
@@ -20,7 +37,7 @@ export class ExitCode extends Error {
  */
 export async function runCommand(globals: GlobalOptions, body: () => Promise<void> | void): Promise<void> {
   try {
-    if (globals.backend) setBackend(globals.backend);
+    await chooseBackend(globals);
     await body();
   } catch (e) {
     if (e instanceof ExitCode) {

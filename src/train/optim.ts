@@ -144,8 +144,9 @@ export class Adam extends BaseOptimizer {
   step(): void {
     this.stepCount++;
     const t = this.stepCount;
-    const c1 = 1 - Math.pow(this.beta1, t);
-    const c2 = 1 - Math.pow(this.beta2, t);
+    const { beta1, beta2, eps, lr, decoupled } = this;
+    const c1 = 1 - Math.pow(beta1, t);
+    const c2 = 1 - Math.pow(beta2, t);
     for (const p of this.params) {
       const g = p.param.grad?.data;
       if (!g) continue;
@@ -153,12 +154,17 @@ export class Adam extends BaseOptimizer {
       const m = this.buffer("exp_avg", p);
       const v = this.buffer("exp_avg_sq", p);
       const decay = this.decays(p.name) ? this.weightDecay : 0;
+      const shrink = decoupled ? 1 - lr * decay : 1; // AdamW: p −= lr·λ·p, before the Adam update
+      const l2 = decoupled ? 0 : decay; // Adam: λ·p added to the gradient
+      const stepSize = lr / c1;
+      const rootC2 = Math.sqrt(c2);
       for (let i = 0; i < w.length; i++) {
-        if (this.decoupled) w[i] -= this.lr * decay * w[i];
-        const gi = this.decoupled ? g[i] : g[i] + decay * w[i];
-        m[i] = this.beta1 * m[i] + (1 - this.beta1) * gi;
-        v[i] = this.beta2 * v[i] + (1 - this.beta2) * gi * gi;
-        w[i] -= (this.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + this.eps);
+        const gi = g[i] + l2 * w[i];
+        const mi = beta1 * m[i] + (1 - beta1) * gi;
+        const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] * shrink - (stepSize * mi) / (Math.sqrt(vi) / rootC2 + eps);
       }
     }
   }

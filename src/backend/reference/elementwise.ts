@@ -46,27 +46,26 @@ export function affine(x: Float32Array, mul: number, add: number, out: Float32Ar
   for (let i = 0; i < x.length; i++) out[i] = x[i] * mul + add;
 }
 
-const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-};
-
 /**
- * Visits every index of `shape` in row-major order, tracking the flat offsets into inputs with the given
- * strides; calls `visit(outIndex, offsets)`. The offsets array is reused between calls.
+ * Visits the rows (last axis) of `shape` in row-major order, tracking the flat offset of each row's first element
+ * in every input read through `strides`; calls `visit(outStart, offsets)` once per row (the caller loops over the
+ * row itself, so there is no call per element). The offsets array is reused between calls.
  */
-function forEachStrided(shape: readonly number[], strides: readonly (readonly number[])[],
-  visit: (outIndex: number, offsets: Int32Array) => void): void {
+function forEachRow(shape: readonly number[], strides: readonly (readonly number[])[],
+  visit: (outStart: number, offsets: Int32Array) => void): void {
   const rank = shape.length;
-  const total = shape.reduce((a, b) => a * b, 1);
-  if (total === 0) return;
-  const counter = new Int32Array(rank);
   const offsets = new Int32Array(strides.length);
-  for (let i = 0; i < total; i++) {
-    visit(i, offsets);
-    for (let axis = rank - 1; axis >= 0; axis--) {
+  if (rank === 0) {
+    visit(0, offsets);
+    return;
+  }
+  const inner = shape[rank - 1];
+  const rows = shape.reduce((a, b) => a * b, 1) / Math.max(inner, 1);
+  if (inner === 0 || rows === 0) return;
+  const counter = new Int32Array(rank);
+  for (let r = 0; r < rows; r++) {
+    visit(r * inner, offsets);
+    for (let axis = rank - 2; axis >= 0; axis--) {
       counter[axis]++;
       for (let s = 0; s < strides.length; s++) offsets[s] += strides[s][axis];
       if (counter[axis] < shape[axis]) break;
@@ -76,20 +75,35 @@ function forEachStrided(shape: readonly number[], strides: readonly (readonly nu
   }
 }
 
+/** The last axis's length and each input's stride along it (1 and 0 for scalars). */
+function rowOf(shape: readonly number[], strides: readonly (readonly number[])[]): { n: number; inner: number[] } {
+  const rank = shape.length;
+  return rank === 0 ? { n: 1, inner: strides.map(() => 0) } : { n: shape[rank - 1], inner: strides.map((st) => st[rank - 1]) };
+}
+
 /** out = a ∘ b, broadcasting through strides. */
 export function binary(op: BinaryOp, a: Float32Array, aStrides: readonly number[], b: Float32Array,
   bStrides: readonly number[], out: Float32Array, outShape: readonly number[]): void {
-  const f = binaryFns[op];
-  forEachStrided(outShape, [aStrides, bStrides], (i, o) => {
-    out[i] = f(a[o[0]], b[o[1]]);
+  const { n, inner: [sa, sb] } = rowOf(outShape, [aStrides, bStrides]);
+  forEachRow(outShape, [aStrides, bStrides], (o, off) => {
+    const oa = off[0];
+    const ob = off[1];
+    // one loop per op: a function call per element would dominate the cost
+    switch (op) {
+      case "add": for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] + b[ob + j * sb]; break;
+      case "sub": for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] - b[ob + j * sb]; break;
+      case "mul": for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] * b[ob + j * sb]; break;
+      case "div": for (let j = 0; j < n; j++) out[o + j] = a[oa + j * sa] / b[ob + j * sb]; break;
+    }
   });
 }
 
 /** out = value where the (broadcast) mask is 1, else x. */
 export function maskedFill(x: Float32Array, mask: Uint8Array, maskStrides: readonly number[], value: number,
   out: Float32Array, shape: readonly number[]): void {
-  forEachStrided(shape, [maskStrides], (i, o) => {
-    out[i] = mask[o[0]] ? value : x[i];
+  const { n, inner: [sm] } = rowOf(shape, [maskStrides]);
+  forEachRow(shape, [maskStrides], (o, off) => {
+    for (let j = 0; j < n; j++) out[o + j] = mask[off[0] + j * sm] ? value : x[o + j];
   });
 }
 
@@ -107,8 +121,9 @@ export function sumTo(x: Float32Array, xShape: readonly number[], out: Float32Ar
     return j < 0 || outShape[j] === 1 ? 0 : ownStrides[j];
   });
   const acc = new Float64Array(out.length); // sum in double: these are long sums of gradients
-  forEachStrided(xShape, [strides], (i, o) => {
-    acc[o[0]] += x[i];
+  const { n, inner: [so] } = rowOf(xShape, [strides]);
+  forEachRow(xShape, [strides], (i, off) => {
+    for (let j = 0; j < n; j++) acc[off[0] + j * so] += x[i + j];
   });
   for (let i = 0; i < out.length; i++) out[i] = acc[i];
 }
@@ -151,8 +166,9 @@ export function permute(x: Float32Array, shape: readonly number[], perm: readonl
   }
   const outShape = perm.map((p) => shape[p]);
   const strides = perm.map((p) => inStrides[p]);
-  forEachStrided(outShape, [strides], (i, o) => {
-    out[i] = x[o[0]];
+  const { n, inner: [si] } = rowOf(outShape, [strides]);
+  forEachRow(outShape, [strides], (o, off) => {
+    for (let j = 0; j < n; j++) out[o + j] = x[off[0] + j * si];
   });
 }
 

@@ -111,7 +111,8 @@ export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
   if (p === 0) return x;
   const keep = new Float32Array(x.size);
   const s = 1 / (1 - p);
-  for (let i = 0; i < keep.length; i++) keep[i] = rng.uniform() < p ? 0 : s;
+  const threshold = p * 4294967296; // compare raw 32-bit draws: uniform() < p without a division per element
+  for (let i = 0; i < keep.length; i++) keep[i] = rng.nextUint32() < threshold ? 0 : s;
   const out = new Float32Array(x.size);
   for (let i = 0; i < out.length; i++) out[i] = x.data[i] * keep[i];
   return result("dropout", out, x.shape, [x], (g) => {

@@ -1,0 +1,81 @@
+/**
+ * The per-call scratch space in WASM memory: operands are copied in, kernels run, results are copied out.
+ * A bump allocator reset at the start of every backend call, so repeated calls of one size reuse the same
+ * bytes; the memory grows only when a call needs more than any before it, and never shrinks.
+ */
+
+const PAGE_BYTES = 65536;
+const ALIGN = 64; // a cache line: keeps operands from sharing lines between threads
+
+/** Bump allocator over a WebAssembly.Memory, starting at `base`. */
+export class Arena {
+  private top: number;
+  private f32: Float32Array;
+  private u8: Uint8Array;
+  private f64: Float64Array;
+
+  /** `base`: first byte the arena may use (past the module's static data); `maxBytes`: the memory's maximum. */
+  constructor(readonly memory: WebAssembly.Memory, private readonly base: number, private readonly maxBytes: number) {
+    this.top = base;
+    this.f32 = new Float32Array(memory.buffer);
+    this.u8 = new Uint8Array(memory.buffer);
+    this.f64 = new Float64Array(memory.buffer);
+  }
+
+  /** Bytes allocated since the last reset: what the current (or last) call uses. */
+  get usedBytes(): number {
+    return this.top - this.base;
+  }
+
+  /** Forgets every allocation (start of a call). */
+  reset(): void {
+    this.top = this.base;
+  }
+
+  /** Reserves `bytes` (aligned) and returns their byte offset, growing the memory when the call needs more. */
+  alloc(bytes: number): number {
+    const at = Math.ceil(this.top / ALIGN) * ALIGN;
+    const end = at + Math.max(bytes, 0);
+    if (end > this.memory.buffer.byteLength) this.grow(end);
+    this.top = end;
+    return at;
+  }
+
+  /** Copies `src` in; returns its byte offset. */
+  putF32(src: Float32Array): number {
+    const at = this.alloc(src.length * 4);
+    this.f32.set(src, at >> 2);
+    return at;
+  }
+
+  /** Copies bytes in; returns their offset. */
+  putU8(src: Uint8Array): number {
+    const at = this.alloc(src.length);
+    this.u8.set(src, at);
+    return at;
+  }
+
+  /** Copies `dst.length` floats out from byte offset `at`. */
+  getF32(at: number, dst: Float32Array): void {
+    dst.set(this.f32.subarray(at >> 2, (at >> 2) + dst.length));
+  }
+
+  /** A view of `length` doubles at byte offset `at` (valid until the next allocation). */
+  viewF64(at: number, length: number): Float64Array {
+    return this.f64.subarray(at >> 3, (at >> 3) + length);
+  }
+
+  /** Grows to hold `end` bytes: at least a quarter more than now, so a slowly rising size does not grow every call. */
+  private grow(end: number): void {
+    if (end > this.maxBytes) {
+      throw new RangeError(`wasm backend: a call needs ${(end / 2 ** 20).toFixed(0)} MiB, above the memory's ${(this.maxBytes / 2 ** 20).toFixed(0)} MiB maximum`);
+    }
+    const current = this.memory.buffer.byteLength;
+    const wanted = Math.min(this.maxBytes, Math.max(end, current + current / 4));
+    this.memory.grow(Math.ceil((wanted - current) / PAGE_BYTES));
+    const buffer = this.memory.buffer; // a new (Shared)ArrayBuffer after growing: views must be remade
+    this.f32 = new Float32Array(buffer);
+    this.u8 = new Uint8Array(buffer);
+    this.f64 = new Float64Array(buffer);
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Entry point of the WASM kernels (AssemblyScript): every export here is callable from JavaScript.
+ * Threaded kernels take (tid, threads, …) first and compute their own share; see ../pool.ts.
+ * Pointers are byte offsets into the (imported, possibly shared) memory; the JavaScript side owns the layout.
+ */
+export { gemmWorkBytes, matmul } from "./gemm";
+export { attention, attentionBackward, attentionBackwardWorkBytes, attentionWorkBytes } from "./attention";
+export { layerNorm, layerNormBackward, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./norm";
+export { erf, gelu, geluBackward } from "./activation";
+
+/** First byte past the module's static data: the JavaScript arena starts above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,162 @@
+/** The wasm row-wise and element-wise kernels against the reference: LayerNorm, softmax, log-softmax, GELU, erf, delegated ops. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { UnaryOp } from "../../src/backend/backend.ts";
+import { erf } from "../../src/backend/math.ts";
+import { referenceBackend as ref } from "../../src/backend/reference/index.ts";
+import { Rng } from "../../src/tensor/random.ts";
+import { THREAD_COUNTS, assertNear, randomArray, wasmWithThreads } from "./wasm-helpers.ts";
+
+// (rows, cols): a single element, odd widths, a long row, enough elements (> 65536) to split across threads
+const SHAPES: [number, number][] = [[1, 1], [3, 5], [7, 33], [2, 1027], [600, 129]];
+
+/** Rows of the kinds the PyTorch fixtures have: normal, a 1e3 offset, tiny and large scale, constant. */
+function awkwardRows(rows: number, cols: number, rng: Rng): Float32Array {
+  const x = randomArray(rows * cols, rng);
+  for (let r = 0; r < rows; r++) {
+    const kind = r % 5;
+    for (let j = 0; j < cols; j++) {
+      const i = r * cols + j;
+      if (kind === 1) x[i] = 1000 + x[i];
+      else if (kind === 2) x[i] *= 1e-3;
+      else if (kind === 3) x[i] *= 50;
+      else if (kind === 4) x[i] = 0.5;
+    }
+  }
+  return x;
+}
+
+for (const threads of THREAD_COUNTS) {
+  test(`layerNorm forward on ${threads} thread(s), with and without gamma/beta, eps 1e-5 and 1e-12`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(31);
+    for (const [rows, cols] of SHAPES) {
+      for (const eps of [1e-5, 1e-12]) {
+        for (const affine of [false, true]) {
+          const x = awkwardRows(rows, cols, rng);
+          const gamma = affine ? randomArray(cols, rng) : null;
+          const beta = affine ? randomArray(cols, rng) : null;
+          const expected = [new Float32Array(rows * cols), new Float32Array(rows), new Float32Array(rows)];
+          ref.layerNorm(x, gamma, beta, expected[0], expected[1], expected[2], rows, cols, eps);
+          const actual = expected.map((a) => new Float32Array(a.length).fill(NaN));
+          wasm.layerNorm(x, gamma, beta, actual[0], actual[1], actual[2], rows, cols, eps);
+          if (rows * cols > 65536) assert.equal(wasm.lastCallThreads, threads);
+          const what = `${rows}×${cols} eps ${eps} affine ${affine}`;
+          assertNear(actual[0], expected[0], 2e-6, 2e-6, `${what}: out`);
+          assertNear(actual[1], expected[1], 0, 1e-7, `${what}: mean`);
+          assertNear(actual[2], expected[2], 0, 2e-6, `${what}: rstd`);
+        }
+      }
+    }
+  });
+
+  test(`layerNorm backward on ${threads} thread(s): dx, and dgamma/dbeta added into what they hold`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(32);
+    for (const [rows, cols] of SHAPES) {
+      for (const affine of [false, true]) {
+        const x = awkwardRows(rows, cols, rng).map((v) => (v === 0.5 ? v + 1e-3 * rng.normal() : v));
+        const gamma = affine ? randomArray(cols, rng) : null;
+        const mean = new Float32Array(rows);
+        const rstd = new Float32Array(rows);
+        ref.layerNorm(x, gamma, null, new Float32Array(rows * cols), mean, rstd, rows, cols, 1e-5);
+        const dy = randomArray(rows * cols, rng);
+        const start = randomArray(cols, rng);
+        const expected = [new Float32Array(rows * cols), start.slice(), start.slice()];
+        ref.layerNormBackward(x, gamma, mean, rstd, dy, expected[0], expected[1], expected[2], rows, cols);
+        const actual = [new Float32Array(rows * cols).fill(NaN), start.slice(), start.slice()];
+        wasm.layerNormBackward(x, gamma, mean, rstd, dy, actual[0], actual[1], actual[2], rows, cols);
+        const what = `${rows}×${cols} affine ${affine}`;
+        assertNear(actual[0], expected[0], 1e-4, 1e-4, `${what}: dx`); // rstd up to ~1e3 on the tiny-scale rows
+        assertNear(actual[1], expected[1], 1e-5, 1e-5, `${what}: dgamma`);
+        assertNear(actual[2], expected[2], 1e-5, 1e-5, `${what}: dbeta`);
+        const dbeta = start.slice();
+        wasm.layerNormBackward(x, gamma, mean, rstd, dy, null, null, dbeta, rows, cols);
+        assertNear(dbeta, expected[2], 1e-5, 1e-5, `${what}: dbeta alone`);
+      }
+    }
+  });
+
+  test(`softmax and log-softmax on ${threads} thread(s): large magnitudes, −∞ entries, all −∞ rows`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(33);
+    for (const [rows, cols] of SHAPES) {
+      const x = awkwardRows(rows, cols, rng);
+      for (let i = 0; i < x.length; i += 3) x[i] = -Infinity;
+      if (rows > 2) x.fill(-Infinity, 2 * cols, 3 * cols); // row 2 entirely masked
+      for (const op of ["softmax", "logSoftmax"] as const) {
+        const expected = new Float32Array(x.length);
+        ref[op](x, expected, rows, cols);
+        const actual = new Float32Array(x.length).fill(NaN);
+        wasm[op](x, actual, rows, cols);
+        assertNear(actual, expected, 1e-7, 2e-6, `${op} ${rows}×${cols}`);
+        const dy = randomArray(x.length, rng);
+        const backward = op === "softmax" ? "softmaxBackward" : "logSoftmaxBackward";
+        const dxExpected = new Float32Array(x.length);
+        ref[backward](expected, dy, dxExpected, rows, cols);
+        const dxActual = new Float32Array(x.length).fill(NaN);
+        wasm[backward](expected, dy, dxActual, rows, cols);
+        assertNear(dxActual, dxExpected, 1e-6, 1e-5, `${backward} ${rows}×${cols}`);
+      }
+    }
+  });
+
+  test(`GELU (exact and tanh) and their derivatives on ${threads} thread(s), over [−10, 10] and odd lengths`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(34);
+    const grid = new Float32Array(80001).map((_, i) => -10 + i / 4000); // > 65536 elements: threaded
+    for (const x of [grid, randomArray(33333, rng, 3), randomArray(5, rng), new Float32Array([0, -0, Infinity])]) {
+      for (const op of ["gelu", "gelu_tanh"] as const) {
+        const expected = new Float32Array(x.length);
+        ref.unary(op, x, expected);
+        const actual = new Float32Array(x.length).fill(NaN);
+        wasm.unary(op, x, actual);
+        // 1e-7 absolute: in the far left tail the double-precision reference itself cancels (1 + erf(x/√2))
+        assertNear(actual, expected, 1e-7, 5e-7, `${op} n=${x.length}`);
+        const dy = randomArray(x.length, rng);
+        const dxExpected = new Float32Array(x.length);
+        ref.unaryBackward(op, x, expected, dy, dxExpected);
+        const dxActual = new Float32Array(x.length).fill(NaN);
+        wasm.unaryBackward(op, x, expected, dy, dxActual);
+        assertNear(dxActual, dxExpected, 1e-6, 1e-6, `${op} backward n=${x.length}`);
+      }
+    }
+  });
+}
+
+test("the float32 erf is within 3e-7 relative of math.ts's erf on [−10, 10]", async () => {
+  const wasm = await wasmWithThreads(1);
+  const x = new Float32Array(200001).map((_, i) => -10 + i / 10000);
+  const actual = wasm.erf(x);
+  assertNear(actual, Array.from(x, erf), 0, 3e-7, "erf");
+  assert.equal(wasm.erf(new Float32Array([0]))[0], 0);
+});
+
+test("the delegated element-wise ops give the reference's results", async () => {
+  const wasm = await wasmWithThreads(2);
+  const rng = new Rng(35);
+  const x = randomArray(60, rng);
+  const y = randomArray(60, rng);
+  const out = (): [Float32Array, Float32Array] => [new Float32Array(60), new Float32Array(60)];
+  for (const op of ["relu", "tanh", "sigmoid", "exp", "neg", "abs"] as UnaryOp[]) {
+    const [e, a] = out();
+    ref.unary(op, x, e);
+    wasm.unary(op, x, a);
+    assert.deepEqual(a, e, op);
+    ref.unaryBackward(op, x, e, y, e);
+    wasm.unaryBackward(op, x, a, y, a);
+    assert.deepEqual(a, e, `${op} backward`);
+  }
+  const [e, a] = out();
+  ref.binary("mul", x, [10, 1], y, [0, 1], e, [6, 10]);
+  wasm.binary("mul", x, [10, 1], y, [0, 1], a, [6, 10]);
+  assert.deepEqual(a, e, "binary");
+  ref.permute(x, [3, 4, 5], [2, 0, 1], e);
+  wasm.permute(x, [3, 4, 5], [2, 0, 1], a);
+  assert.deepEqual(a, e, "permute");
+  const ids = new Int32Array([2, 0, 2]);
+  const [ge, ga] = [new Float32Array(30), new Float32Array(30)];
+  ref.gather(x, 10, ids, ge);
+  wasm.gather(x, 10, ids, ga);
+  assert.deepEqual(ga, ge, "gather");
+});
