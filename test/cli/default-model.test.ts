@@ -21,7 +21,7 @@ test("classify and demo use the shipped model without retraining", () => {
   const d = cli(["demo"]);
   assert.equal(d.code, 0, d.stderr);
   assert.match(d.stdout, /^tokens \(16\): \[CLS\] the animal did ##n ' t cross the street because it was too tired \[SEP\]$/m);
-  assert.match(d.stdout, /^L1 7  \+ residual, LayerNorm\s+\[1, 16, 64\]/m);
+  assert.match(d.stdout, /^L1 7 {2}\+ residual, LayerNorm\s+\[1, 16, 64\]/m);
   assert.match(d.stdout, /^prediction: (positive|negative) \(p = 0\.\d{3}\)$/m);
   assert.ok(statSync("models/default/model.safetensors").size <= 8 * 1024 * 1024);
 });
