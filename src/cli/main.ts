@@ -10,6 +10,7 @@ import { registerClassify, registerEval } from "./evaluate.ts";
 import { registerAttention } from "./attention.ts";
 import { registerEmbed } from "./embed.ts";
 import { registerSimilarity } from "./similarity.ts";
+import { registerServe } from "./serve.ts";
 
 // Relaxed SIMD (fused multiply-add, ≈ 10–15 % faster matmul) ships behind this flag in Node 20's V8; newer
 // engines have it on. It must be set before the kernels are compiled.
@@ -32,5 +33,6 @@ registerClassify(program);
 registerEmbed(program);
 registerSimilarity(program);
 registerAttention(program);
+registerServe(program);
 
 await program.parseAsync(process.argv);

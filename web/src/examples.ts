@@ -1,0 +1,7 @@
+/** Example sentences one click away; the first is Q01's ("it" should attend to "animal"). */
+export const EXAMPLES: readonly string[] = [
+  "The animal didn't cross the street because it was too tired",
+  "A gorgeous, witty, seductive movie.",
+  "The plot is paper-thin and the acting is even worse.",
+  "Not bad at all, though the ending drags on.",
+];

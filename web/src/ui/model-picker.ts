@@ -1,0 +1,62 @@
+/**
+ * "Open model…": a modal dialog with a folder picker and a multi-file picker. The files are read in the page and
+ * handed to the engine worker, whose loader (the command line's own) checks them; nothing is uploaded.
+ */
+import type { Translator } from "../i18n.ts";
+import type { Actions } from "../state.ts";
+import { el } from "./dom.ts";
+
+/** The files of a pick that form one model folder: the folder holding config.json (the shallowest), else all. */
+export function modelFolderFiles(files: File[]): File[] {
+  const withPath = files.map((file) => ({ file, path: file.webkitRelativePath || file.name }));
+  const configs = withPath.filter((f) => f.path.split("/").pop() === "config.json").sort((a, b) => a.path.split("/").length - b.path.split("/").length);
+  if (configs.length === 0) return files;
+  const dir = configs[0].path.slice(0, configs[0].path.length - "config.json".length);
+  return withPath.filter((f) => f.path.startsWith(dir) && !f.path.slice(dir.length).includes("/")).map((f) => f.file);
+}
+
+/** The name a pick is shown under: the folder's name, or the given fallback for loose files. */
+export function pickName(files: File[], fallback: string): string {
+  const path = files[0]?.webkitRelativePath ?? "";
+  const parts = path.split("/");
+  return parts.length > 1 ? parts[parts.length - 2] : fallback;
+}
+
+/** Opens the dialog (built fresh, in the current language). */
+export function openModelPicker(t: Translator, actions: Actions, hasDefault: boolean): void {
+  const status = el("p", { class: "status", role: "status", "data-key": "picker-status" });
+  const dialog = el("dialog", { class: "picker", "aria-labelledby": "picker-title" });
+  /** Runs a load, closing the dialog when it succeeds and showing the loader's message when it fails. */
+  const attempt = async (loadModel: () => Promise<void>): Promise<void> => {
+    status.className = "status busy";
+    status.textContent = t("model.loading");
+    try {
+      await loadModel();
+      dialog.close();
+    } catch (e) {
+      status.className = "status error";
+      status.setAttribute("role", "alert");
+      status.textContent = t("picker.error", { message: e instanceof Error ? e.message : String(e) });
+    }
+  };
+  const load = async (list: FileList | null): Promise<void> => {
+    const files = [...(list ?? [])];
+    if (files.length > 0) await attempt(() => actions.openFiles(files));
+  };
+  const folderInput = el("input", { type: "file", id: "pick-folder", class: "visually-hidden", multiple: true, webkitdirectory: true, "data-key": "pick-folder" });
+  const filesInput = el("input", { type: "file", id: "pick-files", class: "visually-hidden", multiple: true, "data-key": "pick-files", accept: ".json,.safetensors,.txt" });
+  folderInput.addEventListener("change", () => void load(folderInput.files));
+  filesInput.addEventListener("change", () => void load(filesInput.files));
+  dialog.append(
+    el("h2", { id: "picker-title" }, t("picker.title")),
+    el("p", {}, t("picker.explain")),
+    el("div", { class: "picker-buttons" },
+      folderInput, el("label", { for: "pick-folder", class: "button" }, t("picker.folder")),
+      filesInput, el("label", { for: "pick-files", class: "button" }, t("picker.files")),
+      hasDefault ? el("button", { type: "button", "data-key": "pick-default", onclick: () => void attempt(() => actions.openDefault()) }, t("picker.reset")) : null),
+    status,
+    el("form", { method: "dialog" }, el("button", { type: "submit", "data-key": "picker-close" }, t("picker.close"))));
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.appendChild(dialog);
+  dialog.showModal();
+}
