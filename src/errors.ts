@@ -32,3 +32,8 @@ export class DataError extends TsformerError {
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
+
+/** A request would need more memory (or time) than the configured limit; the message gives the figures. */
+export class ResourceError extends TsformerError {
+  override name = "ResourceError";
+}

@@ -7,6 +7,8 @@ export * from "./tensor/index.ts";
 export { type Backend, type MatmulParams, type AttentionParams, type UnaryOp, type BinaryOp } from "./backend/backend.ts";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.ts";
 export * from "./nn/index.ts";
+export { setMemoryLimit, memoryLimit, estimateActivationBytes, type ActivationShape } from "./nn/memory.ts";
+export { setFiniteChecks, finiteChecksEnabled } from "./tensor/checks.ts";
 export { BertModel, BertPooler, type BertOutput } from "./models/bert.ts";
 export { parseBertConfig, bertEncoderConfig, toHfBertConfigJson, type BertConfig } from "./models/bert-config.ts";
 export { meanPool, clsPool, maxPool, pool, l2Normalize, cosineSimilarity, type Pooling } from "./models/pooling.ts";

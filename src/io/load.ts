@@ -13,6 +13,8 @@ export interface LoadIntoOptions {
   strict?: boolean;
   /** The file name, for messages. */
   source: string;
+  /** Accept NaN and ±Infinity in the values (default false). */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -52,6 +54,6 @@ export function loadIntoModule(module: Module, tensors: ReadonlyMap<string, Stor
       throw new CheckpointError(`${options.source}: missing ${missing.length} tensor(s) the model needs: ${missing.slice(0, 5).map((n) => `'${n}'`).join(", ")}${missing.length > 5 ? " …" : ""}`);
     }
   }
-  module.loadStateDict(state, { strict: false, source: options.source });
+  module.loadStateDict(state, { strict: false, source: options.source, allowNonFinite: options.allowNonFinite });
   return new Set(state.keys());
 }

@@ -40,6 +40,12 @@ export interface LoadedBert {
   maxLength: number;
 }
 
+/** Options of `loadBert`. */
+export interface LoadBertOptions {
+  /** Accept NaN and ±Infinity in the weights (default false: refused, naming the tensor). */
+  allowNonFinite?: boolean;
+}
+
 /** The folder's config.json, parsed; `raw` keeps every field. */
 interface ConfigFile { path: string; raw: Record<string, unknown> }
 
@@ -250,7 +256,7 @@ function notInModel(ours: string, file: string, c: BertConfig, source: string): 
  * and the fields), and returns the loaded model. Ignores `embeddings.position_ids` (checked to be arange) and the
  * `cls.*` pre-training heads; `classifier.*` makes it a sequence classifier.
  */
-function checkedBertModel(parsed: BertConfig, file: ConfigFile, tensors: Map<string, StoredTensor>, source: string): BertModel {
+function checkedBertModel(parsed: BertConfig, file: ConfigFile, tensors: Map<string, StoredTensor>, source: string, options: LoadBertOptions): BertModel {
   const raw = file.raw;
   const state = new Map<string, NamedArray>();
   const fileName = new Map<string, string>();
@@ -309,13 +315,13 @@ function checkedBertModel(parsed: BertConfig, file: ConfigFile, tensors: Map<str
     const hint = top < config.numHiddenLayers ? `config.json num_hidden_layers is ${config.numHiddenLayers} but the file has ${top} layer(s)` : "the file is incomplete or comes from another model";
     throw new CheckpointError(`${source}: missing ${missing.length} tensor(s) the model needs: ${shown}${missing.length > 3 ? " …" : ""}; ${hint}`);
   }
-  model.loadStateDict(state, { source });
+  model.loadStateDict(state, { source, allowNonFinite: options.allowNonFinite });
   return model;
 }
 
 /** Builds the model and tokenizer from the parsed config and the weights' tensors. */
-function assemble(dir: string, config: ConfigFile, tensors: Map<string, StoredTensor>, source: string): LoadedBert {
-  const model = checkedBertModel(parseBertConfig(config.raw, config.path), config, tensors, source);
+function assemble(dir: string, config: ConfigFile, tensors: Map<string, StoredTensor>, source: string, options: LoadBertOptions): LoadedBert {
+  const model = checkedBertModel(parseBertConfig(config.raw, config.path), config, tensors, source, options);
   const bertConfig = model.bertConfig;
   const { tokenizer, settings, modelMaxLength } = loadTokenizer(dir, bertConfig);
   const maxLength = Math.min(bertConfig.maxPositionEmbeddings, modelMaxLength ?? Infinity);
@@ -323,8 +329,8 @@ function assemble(dir: string, config: ConfigFile, tensors: Map<string, StoredTe
 }
 
 /** A tsformer training checkpoint (config.json `"format": "tsformer"`), as the equivalent BertModel with a `tsformer` object. */
-function fromTrainingCheckpoint(dir: string): LoadedBert {
-  const ckpt = loadCheckpoint(dir);
+function fromTrainingCheckpoint(dir: string, options: LoadBertOptions): LoadedBert {
+  const ckpt = loadCheckpoint(dir, options);
   const config = bertConfigFor(ckpt.model);
   const model = new BertModel(config);
   model.loadStateDict(ckpt.model.stateDict(), { source: join(dir, "model.safetensors") });
@@ -338,21 +344,21 @@ function fromTrainingCheckpoint(dir: string): LoadedBert {
  * a folder written by `exportHfFolder`, or a tsformer training checkpoint. Throws CheckpointError/ConfigError/ShapeError
  * with one-line messages naming the file, tensor or field.
  */
-export async function loadBert(dir: string): Promise<LoadedBert> {
+export async function loadBert(dir: string, options: LoadBertOptions = {}): Promise<LoadedBert> {
   // A folder left half-swapped by an interrupted exportHfFolder is repaired first; any other oddity is left to checkFolder.
   await recoverDirectory(dir).catch(() => undefined);
   checkFolder(dir);
   const config = readConfig(dir);
-  if (config.raw.format === "tsformer") return fromTrainingCheckpoint(dir);
+  if (config.raw.format === "tsformer") return fromTrainingCheckpoint(dir, options);
   const where = locateWeights(dir, config);
-  return assemble(dir, config, await readWeights(where), where.path);
+  return assemble(dir, config, await readWeights(where), where.path, options);
 }
 
 /** `loadBert`, synchronously (for the fixture runner); does not repair an interrupted export. */
-export function loadBertSync(dir: string): LoadedBert {
+export function loadBertSync(dir: string, options: LoadBertOptions = {}): LoadedBert {
   checkFolder(dir);
   const config = readConfig(dir);
-  if (config.raw.format === "tsformer") return fromTrainingCheckpoint(dir);
+  if (config.raw.format === "tsformer") return fromTrainingCheckpoint(dir, options);
   const where = locateWeights(dir, config);
-  return assemble(dir, config, readWeightsSync(where), where.path);
+  return assemble(dir, config, readWeightsSync(where), where.path, options);
 }

@@ -5,6 +5,7 @@
  */
 import { ConfigError, ShapeError, formatShape } from "../errors.ts";
 import { Rng } from "../tensor/random.ts";
+import { checkInput } from "../tensor/checks.ts";
 import { add, scale as scaleOp, mul, tanh } from "../tensor/ops/elementwise.ts";
 import { matmul } from "../tensor/ops/linalg.ts";
 import { permute, reshape } from "../tensor/ops/layout.ts";
@@ -135,6 +136,8 @@ export class MultiHeadAttention extends Module {
     if (memory.rank !== 3 || memory.shape[2] !== this.dModel || memory.shape[0] !== query.shape[0]) {
       throw new ShapeError(`attention: memory must be (${query.shape[0]}, n, ${this.dModel}), got ${formatShape(memory.shape)}`);
     }
+    checkInput("attention: query", query.data, query.shape);
+    if (memory !== query) checkInput("attention: memory", memory.data, memory.shape);
     const trace = call.trace;
     // Q02: three separate projections of the input.
     const qProj = this.qProj.forward(query);

@@ -1,5 +1,6 @@
 /** The encoder layer and the stack of N layers (Vaswani et al. §3.1; Q07 steps 3–7). */
 import { Rng } from "../tensor/random.ts";
+import { checkInput } from "../tensor/checks.ts";
 import type { Activation } from "../tensor/ops/elementwise.ts";
 import { add } from "../tensor/ops/elementwise.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -152,6 +153,7 @@ export class Encoder extends Module {
 
   /** Runs every layer; `call.trace` receives `layers.{i}.…` entries. */
   forward(x: Tensor, call: EncoderCall = {}): EncoderOutput {
+    checkInput("encoder: input", x.data, x.shape);
     const layerOutputs: Tensor[] = [];
     const attentions: Tensor[] = [];
     let h = x;

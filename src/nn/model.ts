@@ -18,6 +18,8 @@ import type { AttentionMask } from "./masks.ts";
 import { Module } from "./module.ts";
 import { normal } from "./init.ts";
 import type { Trace } from "./trace.ts";
+import { checkActivationMemory } from "./memory.ts";
+import { isGradEnabled } from "../tensor/autograd.ts";
 
 /** Everything that defines an encoder model's shape and behaviour. */
 export interface EncoderModelConfig {
@@ -154,6 +156,12 @@ export class TransformerEncoderModel extends Module {
     if (call.attentionMask && (call.attentionMask.shape[0] !== ids.shape[0] || call.attentionMask.shape[1] !== ids.shape[1])) {
       throw new ShapeError(`model: attentionMask ${formatShape(call.attentionMask.shape)} must match ids ${formatShape(ids.shape)}`);
     }
+    const c = this.config;
+    const training = isGradEnabled(); // parameters always require gradients: recording is the mode that matters
+    checkActivationMemory({
+      batch: ids.shape[0], n: ids.shape[1], dModel: c.dModel, dFF: c.dFF, heads: c.heads, numLayers: c.numLayers,
+      keepsWeights: call.needWeights === true || call.trace !== undefined || training, training,
+    });
     const x0 = this.embed(ids, call);
     const r = this.encoder.forward(x0, {
       attentionMask: call.attentionMask, needWeights: call.needWeights, trace: call.trace?.scope("encoder"),

@@ -5,6 +5,7 @@
  */
 import { CheckpointError, ShapeError, formatShape } from "../errors.ts";
 import { sameShape } from "../tensor/shape.ts";
+import { assertFinite } from "../tensor/checks.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 /** A tensor's values by name, as read from a checkpoint (parameters or buffers). */
@@ -19,6 +20,8 @@ export interface LoadOptions {
   strict?: boolean;
   /** Where the weights come from, for error messages (a file name). */
   source?: string;
+  /** Accept NaN and ±Infinity in the values (default false: an error naming the tensor). */
+  allowNonFinite?: boolean;
 }
 
 /** The base class of layers. */
@@ -95,6 +98,7 @@ export abstract class Module {
       if (!sameShape(src.shape, p.shape)) {
         throw new ShapeError(`${from}tensor '${name}' has shape ${formatShape(src.shape)}, the model expects ${formatShape(p.shape)}`);
       }
+      if (!options.allowNonFinite) assertFinite(`${from}tensor '${name}'`, src.data, src.shape, "load with allowNonFinite to accept it");
     }
     if (strict) {
       const missing = [...own.keys()].filter((n) => !state.has(n));

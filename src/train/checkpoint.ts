@@ -109,7 +109,7 @@ export function tokenizerFor(vocab: Vocabulary, settings: TokenizerSettings): Be
 }
 
 /** Loads a classifier checkpoint folder (model, tokenizer, config); errors name the file and what is wrong. */
-export function loadCheckpoint(dir: string): LoadedClassifier {
+export function loadCheckpoint(dir: string, options: { allowNonFinite?: boolean } = {}): LoadedClassifier {
   if (!existsSync(dir)) throw new CheckpointError(`${dir}: no such checkpoint folder`);
   const config = readCheckpointConfig(dir);
   const vocabPath = join(dir, "vocab.txt");
@@ -120,7 +120,7 @@ export function loadCheckpoint(dir: string): LoadedClassifier {
   }
   const model = new EncoderClassifier(config.classifier);
   const weights = join(dir, "model.safetensors");
-  loadIntoModule(model, readTensors(weights), { rename: (n) => n, source: weights });
+  loadIntoModule(model, readTensors(weights), { rename: (n) => n, source: weights, allowNonFinite: options.allowNonFinite });
   return { model, tokenizer: tokenizerFor(vocab, config.tokenizer), config, dir };
 }
 

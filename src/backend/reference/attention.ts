@@ -35,7 +35,7 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
           if (scores) scores[(bh * nQ + i) * nK + j] = s;
           const logit = isMasked(p, b, i, j) ? -Infinity : s + additiveAt(p, b, h, i, j);
           logits[j] = logit;
-          if (logit > max) max = logit;
+          if (logit > max || Number.isNaN(logit)) max = logit; // a NaN must propagate, not read as "all masked"
         }
         // softmax over keys; a fully masked row attends to nothing (zeros, not NaN)
         let sum = 0;
@@ -47,7 +47,7 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
         for (let c = 0; c < dV; c++) out[outRow + c] = 0;
         const acc = new Float64Array(dV);
         for (let j = 0; j < nK; j++) {
-          const pj = sum > 0 ? logits[j] / sum : 0;
+          const pj = sum === 0 ? 0 : logits[j] / sum; // 0 only when every key is masked; a NaN stays NaN
           if (probs) probs[(bh * nQ + i) * nK + j] = pj;
           if (pj === 0) continue;
           const vRow = (bh * nK + j) * dV;

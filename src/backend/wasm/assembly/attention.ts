@@ -39,6 +39,7 @@ function prepareRow(row: usize, len: i32, j0: i32, i: i32, scale: f32, keep: usi
   const lanes = i32x4(0, 1, 2, 3);
   const vi = i32x4.splat(i);
   let vMax = negInf;
+  let vNaN = i32x4.splat(0);
   let j = 0;
   for (; j + 4 <= len; j += 4) {
     const at = <usize>j << 2;
@@ -61,9 +62,11 @@ function prepareRow(row: usize, len: i32, j0: i32, i: i32, scale: f32, keep: usi
     if (causal) keepLanes = v128.and(keepLanes, i32x4.le_s(i32x4.add(i32x4.splat(j0 + j), lanes), vi));
     s = v128.bitselect(s, negInf, keepLanes);
     v128.store(row + at, s);
-    vMax = f32x4.pmax(vMax, s); // pmax (vMax < s ? s : vMax) is one maxps; a NaN score is skipped, as in the reference
+    vMax = f32x4.pmax(vMax, s); // pmax (vMax < s ? s : vMax) is one maxps, but it skips NaN: tracked separately
+    vNaN = v128.or(vNaN, f32x4.ne(s, s));
   }
-  let mx = hmax(vMax);
+  // a NaN score makes the row NaN (as in PyTorch), never a silent "fully masked" row of zeros
+  let mx: f32 = v128.any_true(vNaN) ? <f32>NaN : hmax(vMax);
   for (; j < len; j++) {
     const at = <usize>j << 2;
     let s = load<f32>(row + at) * scale;
@@ -201,7 +204,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
       for (let r = 0; r < bq; r++) {
         const l = load<f32>(rowSum + (<usize>r << 2));
         const dst = oBh + (<usize>((i0 + r) * dV) << 2);
-        if (l > 0) {
+        if (l > 0 || isNaN(l)) { // l = 0: every key masked (zeros); NaN: a NaN score, propagated
           memory.copy(dst, oAcc + (<usize>(r * dV) << 2), <usize>dV << 2);
           scaleRow(dst, dV, 1 / l);
         } else {
