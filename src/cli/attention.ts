@@ -7,6 +7,7 @@ import { encodeTexts } from "../models/embeddings.ts";
 import { heatmap } from "./format.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 import { type ModelOptions, addModelOptions, intOption, loadModelOption } from "./model-option.ts";
+import { noteTruncation } from "./truncation.ts";
 
 /** The command's options. */
 interface AttentionOptions extends ModelOptions {
@@ -33,6 +34,7 @@ export function registerAttention(program: Command): void {
         const head = intOption("--head", options.head, 0, heads - 1, ` (the model has ${heads} heads)`);
         const maxLength = intOption("--max-length", options.maxLength, 2, maxPositionEmbeddings, " (config.json max_position_embeddings)");
         const input = options.pair === undefined ? text : ([text, options.pair] as const);
+        noteTruncation(loaded.tokenizer, [input], maxLength ?? loaded.maxLength, maxLength ? "--max-length" : "the model's maximum, config.json max_position_embeddings; --max-length sets it");
         const { encoding, output } = encodeTexts(loaded, [input], { needWeights: true, maxLength });
         const tokens = encoding.rows[0].tokens;
         const n = tokens.length;

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { ConfigError, DataError } from "../errors.ts";
 import { embedTexts } from "../models/embeddings.ts";
+import { noteTruncation } from "./truncation.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 import { type ModelOptions, addModelOptions, intOption, loadModelOption, poolingOption } from "./model-option.ts";
 
@@ -53,6 +54,7 @@ export function registerEmbed(program: Command): void {
         const loaded = await loadModelOption(options);
         const maxLength = intOption("--max-length", options.maxLength, 2, loaded.config.maxPositionEmbeddings, " (config.json max_position_embeddings)");
         const settings = { pooling, normalize, maxLength, batchSize };
+        noteTruncation(loaded.tokenizer, lines, maxLength ?? loaded.maxLength, maxLength ? "--max-length" : "the model's maximum, config.json max_position_embeddings; --max-length sets it");
         if (options.input === undefined) {
           const vectors = embedTexts(loaded, lines, settings);
           printJsonLine({ model: loaded.dir, pooling, normalize, dimension: loaded.config.hiddenSize, embeddings: lines.map((text, i) => ({ text, embedding: Array.from(vectors[i]) })) });

@@ -4,6 +4,7 @@ import { loadCheckpoint } from "../train/checkpoint.ts";
 import { readDataset } from "../train/data.ts";
 import { encodeText, evaluate, predict } from "../train/evaluate.ts";
 import { defaultModelDir } from "./model-default.ts";
+import { noteTruncation } from "./truncation.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
 /** Registers `eval`. */
@@ -19,6 +20,7 @@ export function registerEval(program: Command): void {
         const loaded = loadCheckpoint(options.model ?? defaultModelDir());
         const data = readDataset(options.data, { labels: loaded.config.dataLabels ?? loaded.config.classifier.labels });
         const maxLength = loaded.config.tokenizer.maxLength;
+        noteTruncation(loaded.tokenizer, data.examples.map((e) => e.text), maxLength, "the length the model was trained with, config.json tokenizer.maxLength");
         const examples = data.examples.map((e) => ({ ids: encodeText(loaded.tokenizer, e.text, maxLength), label: e.label }));
         const r = evaluate(loaded.model, examples);
         if (options.json) printJsonLine({ accuracy: r.accuracy, loss: r.loss, n: r.n });
@@ -39,6 +41,7 @@ export function registerClassify(program: Command): void {
       await runCommand(program.opts<GlobalOptions>(), () => {
         const loaded = loadCheckpoint(options.model ?? defaultModelDir());
         const labels = loaded.config.classifier.labels;
+        noteTruncation(loaded.tokenizer, texts, loaded.config.tokenizer.maxLength, "the length the model was trained with, config.json tokenizer.maxLength");
         const probs = predict(loaded.model, loaded.tokenizer, texts, loaded.config.tokenizer.maxLength);
         texts.forEach((text, i) => {
           const p = probs[i];

@@ -3,7 +3,7 @@
  * 127.0.0.1. Every response is cross-origin isolated (COOP same-origin + COEP require-corp), which lets the page's
  * wasm backend use threads, and carries a Content-Security-Policy that allows no other host.
  */
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, resolve, sep } from "node:path";
@@ -49,18 +49,22 @@ export function fileFor(root: string, urlPath: string): string | null {
   }
   if (path.includes("\0")) return null;
   const file = resolve(root, `.${path.endsWith("/") ? `${path}index.html` : path}`);
-  // Only files inside the site: "/../x" and symlink-free escapes resolve outside root.
-  if (file !== root && !file.startsWith(root + sep)) return null;
-  return existsSync(file) && statSync(file).isFile() ? file : null;
+  // Only files inside the site: "/../x" resolves outside root, and so does a symbolic link that points out.
+  const inside = (p: string): boolean => p === root || p.startsWith(root + sep);
+  if (!inside(file) || !existsSync(file)) return null;
+  const real = realpathSync(file);
+  return inside(real) && statSync(real).isFile() ? real : null;
 }
 
 /** Starts serving `dir` on host:port (port 0 picks a free one). */
 export function startServer(dir: string, port: number, host = "127.0.0.1"): Promise<RunningServer> {
-  const root = resolve(dir);
+  const root = existsSync(dir) ? realpathSync(dir) : resolve(dir);
   if (!existsSync(join(root, "index.html"))) {
     throw new ConfigError(`${dir}: no index.html; build the explorer first with: npm run build:web`);
   }
-  const server: Server = createServer((request, response) => {
+  // Bounded requests: headers ≤ 16 KiB (Node's default, named here), 10 s to send them, 30 s per request; the
+  // server reads no request bodies. A malformed request gets 400 from Node and never stops the server.
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 30_000 }, (request, response) => {
     const file = request.method === "GET" || request.method === "HEAD" ? fileFor(root, request.url ?? "/") : null;
     if (!file) {
       const status = request.method === "GET" || request.method === "HEAD" ? 404 : 405;
