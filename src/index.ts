@@ -31,3 +31,4 @@ export { evaluate, predict } from "./train/evaluate.ts";
 export { crossEntropy, mseLoss } from "./train/losses.ts";
 export { SGD, Adam, AdamW, clipGradNorm } from "./train/optim.ts";
 export { noamSchedule, warmupDecaySchedule } from "./train/schedule.ts";
+export { exportOnnx, writeOnnx } from "./io/onnx.ts";

@@ -11,6 +11,7 @@ import { registerAttention } from "./attention.ts";
 import { registerEmbed } from "./embed.ts";
 import { registerSimilarity } from "./similarity.ts";
 import { registerServe } from "./serve.ts";
+import { registerExportOnnx } from "./export-onnx.ts";
 
 // Relaxed SIMD (fused multiply-add, ≈ 10–15 % faster matmul) ships behind this flag in Node 20's V8; newer
 // engines have it on. It must be set before the kernels are compiled.
@@ -34,5 +35,6 @@ registerEmbed(program);
 registerSimilarity(program);
 registerAttention(program);
 registerServe(program);
+registerExportOnnx(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,9 @@
+/** What every system offers the benchmark's child process. */
+
+/** One system set up on one workload. */
+export interface Runner {
+  /** One call: a forward pass, a training step or a product; resolves once its result is in JavaScript memory. */
+  run(): Promise<void>;
+  /** The last call's output (forward: last_hidden_state; K1: C; W3: the loss of every step so far), for comparison. */
+  output(): Float32Array;
+}

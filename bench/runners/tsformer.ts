@@ -1,0 +1,86 @@
+/**
+ * tsformer on a workload: the wasm backend (1 thread or all) or the reference backend, its own model, autograd,
+ * crossEntropy and Adam. Every model is built from the workload's seed, so all systems hold the same weights.
+ */
+import { setFlagsFromString } from "node:v8";
+import type { Backend } from "../../src/backend/backend.ts";
+import { getBackend, setBackend } from "../../src/backend/registry.ts";
+import { type LoadedWasmBackend, loadWasmBackend } from "../../src/backend/wasm/index.ts";
+import { EncoderClassifier } from "../../src/models/classifier.ts";
+import { TransformerEncoderModel } from "../../src/nn/model.ts";
+import { noGrad } from "../../src/tensor/autograd.ts";
+import { Rng } from "../../src/tensor/random.ts";
+import { indexTensor } from "../../src/tensor/tensor.ts";
+import { crossEntropy } from "../../src/train/losses.ts";
+import { Adam } from "../../src/train/optim.ts";
+import type { SystemSpec } from "../protocol.ts";
+import { type EncoderShape, SEED, type Workload, encoderInputs, gemmInputs, modelConfig } from "../workloads.ts";
+import type { Runner } from "./runner.ts";
+
+let loaded: LoadedWasmBackend | null = null;
+
+/** Loads the backend the spec names (once per process) and makes it current; returns the wasm backend when that is the one. */
+export async function useTsformerBackend(spec: SystemSpec): Promise<LoadedWasmBackend | null> {
+  if (spec.system === "tsformer-reference") {
+    setBackend("reference");
+    return null;
+  }
+  if (!loaded || loaded.threads !== spec.threads) {
+    loaded?.dispose();
+    // As the CLI does (src/cli/main.ts): relaxed SIMD (FMA) is behind a flag on Node 20 and must be on before compiling.
+    setFlagsFromString("--experimental-wasm-relaxed-simd");
+    loaded = await loadWasmBackend({ threads: spec.threads });
+  }
+  setBackend(loaded.name);
+  return loaded;
+}
+
+/** The encoder model of a forward workload, from the shared seed. */
+export function benchModel(shape: EncoderShape, maxPositions?: number): TransformerEncoderModel {
+  return new TransformerEncoderModel(modelConfig(shape, maxPositions), new Rng(SEED));
+}
+
+/** The classifier of the training workload, from the shared seed. */
+export function benchClassifier(shape: EncoderShape, labels: number): EncoderClassifier {
+  return new EncoderClassifier({ encoder: modelConfig(shape), pooling: "mean", labels: Array.from({ length: labels }, (_, i) => `c${i}`) }, new Rng(SEED));
+}
+
+/** A runner for tsformer on the workload. */
+export async function tsformerRunner(w: Workload, spec: SystemSpec): Promise<Runner> {
+  await useTsformerBackend(spec);
+  if (w.kind === "gemm") {
+    const { a, b } = gemmInputs(w.shape);
+    const c = new Float32Array(w.shape.m * w.shape.n);
+    const backend: Backend = getBackend();
+    const p = { batch: 1, m: w.shape.m, n: w.shape.n, k: w.shape.k, transA: false, transB: false, strideA: 0, strideB: 0, accumulate: false };
+    return { run: async () => backend.matmul(a, b, c, p), output: () => c };
+  }
+  const s = w.shape;
+  const inputs = encoderInputs(s, w.kind === "train" ? w.labels : 2);
+  const ids = indexTensor(inputs.ids, [s.batch, s.seq]);
+  const attentionMask = { shape: [s.batch, s.seq], data: inputs.mask };
+  if (w.kind === "forward") {
+    const model = benchModel(s);
+    let out: Float32Array = new Float32Array(0);
+    return {
+      run: async () => {
+        out = noGrad(() => model.forward(ids, { attentionMask })).lastHiddenState.data;
+      },
+      output: () => out,
+    };
+  }
+  const model = benchClassifier(s, w.labels).train();
+  const optimizer = new Adam(model.namedParameters().map(([name, param]) => ({ name, param })), { lr: w.lr });
+  const targets = indexTensor(inputs.labels, [s.batch]);
+  const losses: number[] = [];
+  return {
+    run: async () => {
+      const loss = crossEntropy(model.forward(ids, { attentionMask }).logits, targets);
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      losses.push(loss.data[0]);
+    },
+    output: () => Float32Array.from(losses),
+  };
+}

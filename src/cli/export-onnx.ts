@@ -1,0 +1,73 @@
+/**
+ * `tsformer export-onnx --model DIR --out FILE.onnx [--seq-len N] [--batch N] [--token-type-ids]`: writes a model
+ * folder (a tsformer classifier checkpoint or a Hugging Face BERT folder) as an ONNX graph for onnxruntime.
+ */
+import type { Command } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError } from "../errors.ts";
+import type { TransformerEncoderModel } from "../nn/model.ts";
+import { intOption } from "./model-option.ts";
+import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
+
+/** The command's options. */
+interface ExportOnnxOptions {
+  model?: string;
+  out?: string;
+  seqLen?: string;
+  batch?: string;
+  tokenTypeIds?: boolean;
+  json?: boolean;
+}
+
+/** True when the folder's config.json is a tsformer training checkpoint's (`"format": "tsformer"`). */
+function isTrainingCheckpoint(dir: string): boolean {
+  const path = join(dir, "config.json");
+  if (!existsSync(path)) return false;
+  try {
+    return (JSON.parse(readFileSync(path, "utf8")) as { format?: unknown }).format === "tsformer";
+  } catch {
+    return false; // loadBert reports the broken file with its own one-line error
+  }
+}
+
+/** Loads `dir`: a checkpoint as its EncoderClassifier, anything else through loadBert (BertModel). */
+async function loadModel(dir: string): Promise<TransformerEncoderModel> {
+  if (isTrainingCheckpoint(dir)) {
+    const { loadCheckpoint } = await import("../train/checkpoint.ts");
+    return loadCheckpoint(dir).model;
+  }
+  const { loadBert } = await import("../models/load-bert.ts");
+  return (await loadBert(dir)).model;
+}
+
+/** Registers the command. */
+export function registerExportOnnx(program: Command): void {
+  program
+    .command("export-onnx")
+    .description("write a model folder as an ONNX graph (inputs input_ids, attention_mask; outputs last_hidden_state, logits)")
+    .option("--model <dir>", "a tsformer classifier checkpoint or a Hugging Face BERT folder")
+    .option("--out <file>", "the .onnx file to write")
+    .option("--seq-len <n>", "fix the sequence length (default: a dynamic axis)")
+    .option("--batch <n>", "fix the batch size (default: a dynamic axis)")
+    .option("--token-type-ids", "add a token_type_ids input (models with token types; default: type 0 everywhere)")
+    .option("--json", "print {out, bytes, inputs, outputs, nodes}")
+    .action(async (options: ExportOnnxOptions) => {
+      await runCommand(program.opts<GlobalOptions>(), async () => {
+        // Checked here rather than with requiredOption, so the error has the one-line `tsformer: …` form.
+        if (!options.model) throw new ConfigError("--model DIR is required: a tsformer checkpoint or a Hugging Face BERT folder");
+        if (!options.out) throw new ConfigError("--out FILE.onnx is required: where to write the graph");
+        const seqLen = intOption("--seq-len", options.seqLen, 1);
+        const batch = intOption("--batch", options.batch, 1);
+        const model = await loadModel(options.model);
+        const { writeOnnx } = await import("../io/onnx.ts"); // loaded on use: other commands never pay for protobufjs
+        const r = await writeOnnx(model, options.out, { seqLen, batch, tokenTypeIds: options.tokenTypeIds, metadata: { source: options.model } });
+        if (options.json) {
+          printJsonLine({ out: options.out, bytes: r.bytes.length, inputs: r.inputs, outputs: r.outputs, nodes: r.nodes });
+          return;
+        }
+        const mib = (r.bytes.length / 2 ** 20).toFixed(1);
+        process.stdout.write(`wrote ${options.out}: ${mib} MiB, ${r.nodes} nodes, opset 17; inputs ${r.inputs.join(", ")}; outputs ${r.outputs.join(", ")}\n`);
+      });
+    });
+}

@@ -1,0 +1,67 @@
+/**
+ * The benchmark's code, never its timings: the FLOP formulas, the report's helpers, and `--quick --json` on tiny
+ * sizes printing one well-formed line per (system, workload) with outputs that agree across systems.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { maxAbsDiff, median, tolerance } from "../../bench/report.ts";
+import { encoderForwardFlops, gemmFlops, rowLengths, trainStepFlops, workloads } from "../../bench/workloads.ts";
+
+test("FLOP formulas: 2mnk for a product; per encoder layer 8Td² + 4Td·d_ff + 4·batch·n²·d; a training step 3× plus the head", () => {
+  assert.equal(gemmFlops({ m: 1024, n: 1024, k: 1024 }), 2 * 1024 ** 3);
+  assert.equal(gemmFlops({ m: 2, n: 3, k: 5 }), 60);
+  // One layer, d 2, d_ff 3, batch 1 × 2 tokens, counted product by product: Q, K, V, O are 2×2 · 2×2 (4 × 2·2·2·2),
+  // the FFN 2×2 · 2×3 and 2×3 · 3×2 (2 × 2·2·2·3), Q·Kᵀ and P·V 2×2 · 2×2 (2 × 2·2·2·2).
+  assert.equal(encoderForwardFlops({ layers: 1, dModel: 2, dFF: 3, batch: 1, seq: 2 }), 4 * 16 + 2 * 24 + 2 * 16);
+  const [w1, w2, w3, k1] = workloads(false);
+  // W1 = 6 × (8·1024·384² + 4·1024·384·1536 + 4·8·128²·384) = 22.95 GFLOP; W2 (BERT-base, one 128-token row) = 22.35 GFLOP.
+  assert.equal(w1.flops, 6 * (8 * 1024 * 384 ** 2 + 4 * 1024 * 384 * 1536 + 4 * 8 * 128 ** 2 * 384));
+  assert.equal(Math.round(w1.flops / 1e7), 2295);
+  assert.equal(Math.round(w2.flops / 1e7), 2235);
+  assert.equal(w3.kind, "train");
+  if (w3.kind === "train") assert.equal(w3.flops, 3 * encoderForwardFlops(w3.shape) + 6 * 32 * 128 * 2);
+  assert.equal(trainStepFlops(w3.shape, 2), w3.flops);
+  assert.equal(k1.flops, 2 * 1024 ** 3);
+  // W1's padding: the last 25 % of positions in every other row.
+  assert.deepEqual(rowLengths(w1.shape as Parameters<typeof rowLengths>[0]), [128, 96, 128, 96, 128, 96, 128, 96]);
+});
+
+test("report helpers: median, differences over the common length, tolerances", () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([]), null);
+  assert.equal(maxAbsDiff(Float32Array.of(1, 2, 3), Float32Array.of(1, 2.5)), 0.5);
+  assert.ok(Number.isNaN(maxAbsDiff(Float32Array.of(), Float32Array.of(1))));
+  assert.ok(tolerance("K1") > 0 && tolerance("W1") > 0);
+});
+
+test("npm run bench -- --quick --json: one well-formed line per system and workload, outputs agree, WASM memory reused", () => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "--quick", "--json"], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const results = lines.filter((l) => ["W1", "W2", "W3", "K1"].includes(l.workload as string));
+  for (const l of lines) {
+    assert.equal(typeof l.system, "string");
+    assert.equal(typeof l.threads, "number");
+    assert.ok(l.gflops === null || typeof l.gflops === "number", JSON.stringify(l));
+    assert.ok(l.median_ms === null || (typeof l.median_ms === "number" && l.median_ms >= 0), JSON.stringify(l));
+  }
+  const seen = new Set(results.map((l) => `${l.workload} ${l.system}`));
+  for (const w of ["W1", "W2"]) for (const s of ["tsformer-wasm", "onnxruntime-node", "onnxruntime-web", "tfjs-wasm"]) assert.ok(seen.has(`${w} ${s}`), `${w} ${s} missing`);
+  for (const s of ["tsformer-wasm", "tfjs-wasm", "tfjs-cpu"]) assert.ok(seen.has(`W3 ${s}`), `W3 ${s} missing`);
+  for (const s of ["tsformer-wasm", "tsformer-reference", "onnxruntime-node", "onnxruntime-web", "tfjs-wasm", "tfjs-cpu"]) assert.ok(seen.has(`K1 ${s}`), `K1 ${s} missing`);
+  for (const l of results) {
+    assert.equal(l.skipped, undefined, `${l.workload} ${l.system}: ${String(l.skipped)}`);
+    assert.ok((l.runs as number) >= 5);
+    assert.equal(typeof l.median_ms, "number");
+    assert.ok(typeof l.max_abs_diff === "number" && l.max_abs_diff <= tolerance(l.workload as "W1"), `${l.workload} ${l.system}: outputs differ by ${String(l.max_abs_diff)}`);
+  }
+  const m1 = lines.find((l) => l.workload === "M1");
+  const m2 = lines.find((l) => l.workload === "M2");
+  assert.ok(m1 && m2, "memory checks missing");
+  assert.equal(m1.calls, 1000);
+  assert.equal(m1.wasm_bytes_after, m1.wasm_bytes_before, "WASM memory grew over the 1,000 calls");
+  const added = Math.max((m2.wasm_bytes_after as number) - (m2.wasm_bytes_before as number), ((m2.peak_rss_mib as number) - (m2.rss_before_mib as number)) * 2 ** 20);
+  assert.ok(added < (m2.scores_bytes as number), `the long sequence added ${added} bytes, as much as its n×n scores`);
+});
