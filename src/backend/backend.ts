@@ -24,6 +24,8 @@ export interface MatmulParams {
   strideB: number;
   /** Add the product into C instead of overwriting it (gradient accumulation). */
   accumulate: boolean;
+  /** A row of n values added to every row of C (a Linear layer's bias), fused into the product. */
+  bias?: Float32Array | null;
 }
 
 /** Element-wise functions of one input. */

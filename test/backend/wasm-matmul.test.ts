@@ -36,6 +36,8 @@ for (const threads of THREAD_COUNTS) {
           for (const accumulate of [false, true]) {
             const p = { batch: 1, m, n, k, transA, transB, strideA: 0, strideB: 0, accumulate };
             check((...args) => wasm.matmul(...args), p, rng, `${m}×${n}×${k} tA=${transA} tB=${transB} acc=${accumulate}`);
+            const bias = randomArray(n, rng); // a fused Linear bias, with and without accumulation
+            check((...args) => wasm.matmul(...args), { ...p, bias }, rng, `${m}×${n}×${k} tA=${transA} tB=${transB} acc=${accumulate} bias`);
           }
         }
       }

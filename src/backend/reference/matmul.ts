@@ -4,6 +4,7 @@ import type { MatmulParams } from "../backend.ts";
 /** Batched C = op(A)·op(B); see MatmulParams. */
 export function matmul(a: Float32Array, b: Float32Array, c: Float32Array, p: MatmulParams): void {
   const { batch, m, n, k, transA, transB, strideA, strideB, accumulate } = p;
+  const bias = p.bias ?? null;
   // op(A)[i, q] = a[i·aRow + q·aCol]; op(B)[q, j] = b[q·bRow + j·bCol]
   const aRow = transA ? 1 : k;
   const aCol = transA ? m : 1;
@@ -34,6 +35,7 @@ export function matmul(a: Float32Array, b: Float32Array, c: Float32Array, p: Mat
           for (let j = 0; j < n; j++) row[j] += av * b[bStart + j];
         }
       }
+      if (bias) for (let j = 0; j < n; j++) row[j] += bias[j];
       const cRow = cOff + i * n;
       if (accumulate) for (let j = 0; j < n; j++) c[cRow + j] += row[j];
       else for (let j = 0; j < n; j++) c[cRow + j] = row[j];

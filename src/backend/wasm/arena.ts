@@ -48,6 +48,13 @@ export class Arena {
     return at;
   }
 
+  /** Allocates `rows` copies of `row` back to back (a bias broadcast over the rows of an output); returns the offset. */
+  putRows(row: Float32Array, rows: number): number {
+    const at = this.alloc(row.length * rows * 4);
+    for (let r = 0; r < rows; r++) this.f32.set(row, (at >> 2) + r * row.length);
+    return at;
+  }
+
   /** Copies bytes in; returns their offset. */
   putU8(src: Uint8Array): number {
     const at = this.alloc(src.length);

@@ -79,8 +79,13 @@ export class WasmBackend implements Backend {
   }
 
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, p: MatmulParams): void {
-    const { batch, m, n, k, transA, transB, strideA, strideB, accumulate } = p;
+    const { batch, m, n, k, transA, transB, strideA, strideB } = p;
     if (batch <= 0 || m <= 0 || n <= 0) return;
+    if (p.bias && p.accumulate) { // rare (nothing in tsformer does it): accumulate, then add the bias in JS
+      this.matmul(a, b, c, { ...p, bias: null });
+      for (let r = 0; r < batch * m; r++) for (let j = 0; j < n; j++) c[r * n + j] += p.bias[j];
+      return;
+    }
     const ar = this.arena;
     ar.reset();
     const aLen = (strideA === 0 ? 0 : (batch - 1) * strideA) + m * k;
@@ -88,7 +93,9 @@ export class WasmBackend implements Backend {
     const cLen = batch * m * n;
     const aPtr = ar.putF32(a.subarray(0, aLen));
     const bPtr = ar.putF32(b.subarray(0, bLen));
-    const cPtr = accumulate ? ar.putF32(c.subarray(0, cLen)) : ar.alloc(cLen * 4);
+    // A bias starts C as copies of it, then the product accumulates onto it: the bias costs one row copy per row.
+    const cPtr = p.accumulate ? ar.putF32(c.subarray(0, cLen)) : p.bias ? ar.putRows(p.bias, batch * m) : ar.alloc(cLen * 4);
+    const accumulate = p.accumulate || Boolean(p.bias);
     const threads = this.threadsFor(2 * batch * m * n * k, MATMUL_THREADING_FLOPS);
     const workBytes = this.helpers.gemmWorkBytes();
     const work = ar.alloc(threads * workBytes);

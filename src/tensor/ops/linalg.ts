@@ -107,10 +107,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   }
   const rows = x.size / inFeatures;
   const out = new Float32Array(rows * outFeatures);
-  kernels().matmul(x.data, weight.data, out, params(1, rows, outFeatures, inFeatures, false, true, 0, 0));
-  if (bias) {
-    for (let r = 0; r < rows; r++) for (let j = 0; j < outFeatures; j++) out[r * outFeatures + j] += bias.data[j];
-  }
+  kernels().matmul(x.data, weight.data, out, { ...params(1, rows, outFeatures, inFeatures, false, true, 0, 0), bias: bias?.data ?? null });
   const shape = [...x.shape.slice(0, -1), outFeatures];
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return result("linear", out, shape, inputs, (g) => {
