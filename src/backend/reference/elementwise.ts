@@ -84,6 +84,22 @@ function rowOf(shape: readonly number[], strides: readonly (readonly number[])[]
 /** out = a ∘ b, broadcasting through strides. */
 export function binary(op: BinaryOp, a: Float32Array, aStrides: readonly number[], b: Float32Array,
   bStrides: readonly number[], out: Float32Array, outShape: readonly number[]): void {
+  const dense = (strides: readonly number[]): boolean => {
+    let expected = 1;
+    for (let i = outShape.length - 1; i >= 0; i--) {
+      if (strides[i] !== expected && outShape[i] !== 1) return false;
+      expected *= outShape[i];
+    }
+    return true;
+  };
+  if (dense(aStrides) && dense(bStrides)) { // same shapes (residuals): one flat loop
+    switch (op) {
+      case "add": for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i]; return;
+      case "sub": for (let i = 0; i < out.length; i++) out[i] = a[i] - b[i]; return;
+      case "mul": for (let i = 0; i < out.length; i++) out[i] = a[i] * b[i]; return;
+      case "div": for (let i = 0; i < out.length; i++) out[i] = a[i] / b[i]; return;
+    }
+  }
   const { n, inner: [sa, sb] } = rowOf(outShape, [aStrides, bStrides]);
   forEachRow(outShape, [aStrides, bStrides], (o, off) => {
     const oa = off[0];
