@@ -6,6 +6,7 @@ export * from "./errors.ts";
 export * from "./tensor/index.ts";
 export { type Backend, type MatmulParams, type AttentionParams, type UnaryOp, type BinaryOp } from "./backend/backend.ts";
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.ts";
+export { loadWasmBackend, useFastestBackend, wasmThreads, detectFeatures, type WasmBackendOptions, type LoadedWasmBackend } from "./backend/wasm/index.ts";
 export * from "./nn/index.ts";
 export { setMemoryLimit, memoryLimit, estimateActivationBytes, type ActivationShape } from "./nn/memory.ts";
 export { setFiniteChecks, finiteChecksEnabled } from "./tensor/checks.ts";
