@@ -10,6 +10,7 @@ import { registerClassify, registerEval } from "./evaluate.ts";
 import { registerAttention } from "./attention.ts";
 import { registerEmbed } from "./embed.ts";
 import { registerSimilarity } from "./similarity.ts";
+import { registerLab } from "./lab.ts";
 import { registerServe } from "./serve.ts";
 import { registerExportOnnx } from "./export-onnx.ts";
 
@@ -34,6 +35,7 @@ registerClassify(program);
 registerEmbed(program);
 registerSimilarity(program);
 registerAttention(program);
+registerLab(program);
 registerServe(program);
 registerExportOnnx(program);
 
