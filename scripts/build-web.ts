@@ -5,7 +5,7 @@
  *   node --import tsx scripts/build-web.ts [--out DIR] [--model DIR | --no-model] [--lab DIR]
  *
  * The model is `--model`, else $TSFORMER_MODEL, else `models/default/`; the lab results are `--lab`, else
- * `web/lab-results/` (what `npm run build:lab` writes). In the browser bundle, Node's built-in modules are replaced
+ * `docs/lab/` (the full results shipped in the repository; `npm run build:lab` rewrites them). In the browser bundle, Node's built-in modules are replaced
  * by web/src/node-shims/: the loaders' file reads are served from in-memory folders, so no `node:` import remains.
  */
 import { execFileSync } from "node:child_process";
@@ -145,7 +145,7 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebR
   copyFileSync(join(WEB, "style.css"), join(out, "style.css"));
   const manifest: SiteManifest = {
     defaultModel: modelDir ? copyModel(modelDir, out) : null,
-    lab: copyLab(resolve(options.lab ?? join(WEB, "lab-results")), out),
+    lab: copyLab(resolve(options.lab ?? join(ROOT, "docs", "lab")), out),
   };
   writeFileSync(join(out, "site.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   if (log) {

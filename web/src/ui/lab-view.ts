@@ -50,11 +50,16 @@ function valueText(value: unknown): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
+/** The question without a leading "Q04:" / "Q04：" (the card's heading already names it). */
+function questionText(question: string): string {
+  return question.replace(/^Q\d+\s*[:：]\s*/, "");
+}
+
 /** One question's card. */
 function questionCard(t: Translator, lang: Lang, id: QuestionId, entry: LabEntry | undefined, sample: boolean): HTMLElement {
   const result = results.get(id);
   const heading = el("h3", { id: `lab-${id.toLowerCase()}-title`, tabindex: -1 }, `${id} · `,
-    result && !(result instanceof Error) ? (lang === "zh" ? result.question_zh : result.question_en) : t(`q.${id}` as StringKey),
+    result && !(result instanceof Error) ? questionText(lang === "zh" ? result.question_zh : result.question_en) : t(`q.${id}` as StringKey),
     sample && result ? el("span", { class: "sample-tag" }, t("lab.sampleTag")) : null);
   const body: (HTMLElement | null)[] = [];
   if (!entry || !entry.result) body.push(el("p", { class: "note" }, t("lab.notRun")));
