@@ -1,5 +1,5 @@
 /** The classifier a command runs when `--model` is not given: the shipped default model. */
-import { shippedPath } from "./paths.ts";
+import { shippedPath } from "../io/shipped.ts";
 
 /** The shipped default model's folder. */
 export function defaultModelDir(): string {

@@ -10,7 +10,7 @@ import { extname, join, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { ConfigError } from "../errors.ts";
 import { intOption } from "./model-option.ts";
-import { shippedPath } from "./paths.ts";
+import { shippedPath } from "../io/shipped.ts";
 
 /** The port when neither --port nor $PORT is given. */
 export const DEFAULT_PORT = 8080;

@@ -1,7 +1,7 @@
 /** Q07: the encoder step by step on a trained classifier, LayerNorm's statistics, and gradients by depth with and without residuals and LayerNorm. */
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { shippedPath } from "../cli/paths.ts";
+import { shippedPath } from "../io/shipped.ts";
 import type { EncoderClassifier } from "../models/classifier.ts";
 import { maskFromLengths } from "../nn/masks.ts";
 import { Trace } from "../nn/trace.ts";

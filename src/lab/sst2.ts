@@ -2,7 +2,7 @@
  * SST-2 for the lab: the shipped sentences, tokenized with a compact WordPiece vocabulary (cached per process),
  * and a small classifier trained with the project's own batching, AdamW and evaluation.
  */
-import { shippedPath } from "../cli/paths.ts";
+import { shippedPath } from "../io/shipped.ts";
 import { EncoderClassifier } from "../models/classifier.ts";
 import type { EncoderModelConfig } from "../nn/model.ts";
 import { encoderConfig } from "../nn/model.ts";

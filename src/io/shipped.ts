@@ -7,7 +7,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** The absolute path of a file shipped in the package, e.g. `models/default`. */
 export function shippedPath(relative: string): string {
-  // src/cli and dist/cli are both two levels below the package root
+  // src/io and dist/io are both two levels below the package root
   const root = resolve(here, "..", "..");
   const path = join(root, relative);
   return existsSync(path) ? path : resolve(relative);
