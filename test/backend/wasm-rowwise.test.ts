@@ -160,3 +160,40 @@ test("the delegated element-wise ops give the reference's results", async () => 
   wasm.gather(x, 10, ids, ga);
   assert.deepEqual(ga, ge, "gather");
 });
+
+for (const threads of THREAD_COUNTS) {
+  test(`same-shape binary ops and last-axis-keeping permutes in WASM on ${threads} thread(s): the reference's bits`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(36);
+    // sizes around the 4,096-element switch to WASM and above the 131,072-element threading threshold
+    for (const shape of [[4095], [64, 64], [3, 7, 5, 41], [8, 128, 12, 32], [2, 300, 7, 33]]) {
+      const n = shape.reduce((p, q) => p * q, 1);
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+      const x = randomArray(n, rng);
+      const y = randomArray(n, rng);
+      x[0] = Number.NaN;
+      x[n - 1] = Infinity;
+      y[1] = 0; // x / 0 = ±Infinity
+      for (const op of ["add", "sub", "mul", "div"] as const) {
+        const [e, a] = [new Float32Array(n), new Float32Array(n)];
+        ref.binary(op, x, strides, y, strides, e, shape);
+        wasm.binary(op, x, strides, y, strides, a, shape);
+        assert.deepEqual(a, e, `${op} ${shape.join("×")}`);
+      }
+      const rank = shape.length;
+      // every order of the leading axes, the last kept; plus one that moves the last axis (the JavaScript path)
+      const leads = rank === 1 ? [[]] : rank === 2 ? [[0]] : [[1, 0, ...range(2, rank - 1)], [...range(1, rank - 1), 0], range(0, rank - 1).reverse()];
+      for (const lead of [...leads.map((l) => [...l, rank - 1]), range(0, rank).reverse()]) {
+        const [e, a] = [new Float32Array(n), new Float32Array(n)];
+        ref.permute(x, shape, lead, e);
+        wasm.permute(x, shape, lead, a);
+        assert.deepEqual(a, e, `permute ${shape.join("×")} by [${lead.join(", ")}]`);
+      }
+    }
+  });
+}
+
+/** [from, from + 1, …, to − 1]. */
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}

@@ -81,18 +81,20 @@ function rowOf(shape: readonly number[], strides: readonly (readonly number[])[]
   return rank === 0 ? { n: 1, inner: strides.map(() => 0) } : { n: shape[rank - 1], inner: strides.map((st) => st[rank - 1]) };
 }
 
+/** Whether an operand with these element strides is laid out exactly like a contiguous tensor of `shape`. */
+export function isDense(strides: readonly number[], shape: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (strides[i] !== expected && shape[i] !== 1) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
 /** out = a ∘ b, broadcasting through strides. */
 export function binary(op: BinaryOp, a: Float32Array, aStrides: readonly number[], b: Float32Array,
   bStrides: readonly number[], out: Float32Array, outShape: readonly number[]): void {
-  const dense = (strides: readonly number[]): boolean => {
-    let expected = 1;
-    for (let i = outShape.length - 1; i >= 0; i--) {
-      if (strides[i] !== expected && outShape[i] !== 1) return false;
-      expected *= outShape[i];
-    }
-    return true;
-  };
-  if (dense(aStrides) && dense(bStrides)) { // same shapes (residuals): one flat loop
+  if (isDense(aStrides, outShape) && isDense(bStrides, outShape)) { // same shapes (residuals): one flat loop
     switch (op) {
       case "add": for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i]; return;
       case "sub": for (let i = 0; i < out.length; i++) out[i] = a[i] - b[i]; return;

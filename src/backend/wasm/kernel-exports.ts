@@ -23,6 +23,8 @@ export const THREADED_KERNELS = [
   "logSoftmaxBackward",
   "gelu",
   "geluBackward",
+  "binaryDense",
+  "permuteRows",
 ] as const;
 
 /** Name of a threaded kernel. */

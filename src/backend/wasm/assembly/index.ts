@@ -7,6 +7,7 @@ export { gemmWorkBytes, matmul } from "./gemm";
 export { attention, attentionBackward, attentionBackwardWorkBytes, attentionWorkBytes } from "./attention";
 export { layerNorm, layerNormBackward, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./norm";
 export { erf, gelu, geluBackward } from "./activation";
+export { binaryDense, permuteRows } from "./elementwise";
 
 /** First byte past the module's static data: the JavaScript arena starts above it. */
 export function heapBase(): usize {
