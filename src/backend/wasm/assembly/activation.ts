@@ -48,12 +48,15 @@ const GELU_TANH_C: f32 = 0.044715;
 @inline function erfc4(w: v128, gauss: usize): v128 {
   const a = f32x4.abs(w);
   const w2 = f32x4.mul(w, w);
+  const isSmall = f32x4.lt(a, f32x4.splat(SMALL_LIMIT));
+  const small = f32x4.sub(f32x4.splat(1), f32x4.mul(w, erfSmallRatio(w2)));
+  // Without a derivative to feed, four small lanes need no tail (an exp, a division, a degree-9 polynomial).
+  if (!gauss && i32x4.all_true(isSmall)) return small;
   const e = exp4(f32x4.neg(w2));
   if (gauss) v128.store(gauss, e);
-  const small = f32x4.sub(f32x4.splat(1), f32x4.mul(w, erfSmallRatio(w2)));
   const tail = f32x4.mul(e, erfcxLarge(a));
   const large = v128.bitselect(f32x4.sub(f32x4.splat(2), tail), tail, f32x4.lt(w, f32x4.splat(0)));
-  return v128.bitselect(small, large, f32x4.lt(a, f32x4.splat(SMALL_LIMIT)));
+  return v128.bitselect(small, large, isSmall);
 }
 
 /** erf(z) per lane: z·P(z²) near 0 (relative accuracy there), 1 − erfc(z) elsewhere. */
@@ -81,7 +84,7 @@ const GELU_TANH_C: f32 = 0.044715;
       f32x4.gt(s, f32x4.splat(0.5)));
     return madd(f32x4.mul(f32x4.add(x, x), s1), du, s);
   }
-  const phi = f32x4.mul(f32x4.splat(0.5), erfc4(f32x4.mul(x, f32x4.splat(NEG_SQRT_HALF)), scratch));
+  const phi = f32x4.mul(f32x4.splat(0.5), erfc4(f32x4.mul(x, f32x4.splat(NEG_SQRT_HALF)), deriv ? scratch : 0));
   if (!deriv) return f32x4.mul(x, phi);
   // d/dx = Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π), and e^{−x²/2} = e^{−w²} came out of erfc4
   const density = f32x4.mul(v128.load(scratch), f32x4.splat(ONE_OVER_SQRT_2PI));
