@@ -13,7 +13,7 @@ import { intOption } from "./model-option.ts";
 import { shippedPath } from "../io/shipped.ts";
 
 /** The port when neither --port nor $PORT is given. */
-export const DEFAULT_PORT = 8080;
+const DEFAULT_PORT = 8080;
 
 const MIME: Record<string, string> = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
@@ -65,9 +65,10 @@ export function startServer(dir: string, port: number, host = "127.0.0.1"): Prom
   // Bounded requests: headers ≤ 16 KiB (Node's default, named here), 10 s to send them, 30 s per request; the
   // server reads no request bodies. A malformed request gets 400 from Node and never stops the server.
   const server: Server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 30_000 }, (request, response) => {
-    const file = request.method === "GET" || request.method === "HEAD" ? fileFor(root, request.url ?? "/") : null;
+    const readable = request.method === "GET" || request.method === "HEAD";
+    const file = readable ? fileFor(root, request.url ?? "/") : null;
     if (!file) {
-      const status = request.method === "GET" || request.method === "HEAD" ? 404 : 405;
+      const status = readable ? 404 : 405;
       response.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
       response.end(status === 404 ? "not found\n" : "method not allowed\n");
       return;

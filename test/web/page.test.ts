@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { buildWeb } from "../../scripts/build-web.ts";
+import { SECURITY_HEADERS } from "../../src/cli/serve.ts";
 import { STRINGS, detectLanguage, translate } from "../../web/src/i18n.ts";
 import { Buffer as ShimBuffer } from "../../web/src/node-shims/buffer.ts";
 import { existsSync as vExists, readFileSync as vRead, statSync as vStat } from "../../web/src/node-shims/fs.ts";
@@ -78,6 +79,9 @@ test("the static build: bundles, the shipped model, the lab results marked as a 
   for (const f of ["index.html", "style.css", "app.js", "engine-worker.js", "site.json", "models/default/config.json", "models/default/model.safetensors", "lab/q04/entropy-vs-dk.svg"]) {
     assert.ok(existsSync(join(report.out, f)), `${f} is in the site`);
   }
+  // The page's meta policy is the one `tsformer serve` sends, so a static host without the header allows no more.
+  const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(readFileSync(join(report.out, "index.html"), "utf8"))?.[1];
+  assert.equal(csp, SECURITY_HEADERS["Content-Security-Policy"]);
   const manifest = JSON.parse(readFileSync(join(report.out, "site.json"), "utf8"));
   assert.deepEqual(manifest.defaultModel.files, ["config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"]);
   assert.equal(manifest.lab.sample, true);

@@ -4,7 +4,7 @@
  * keyboard focus on the element with the same data-key.
  */
 import { EngineClient } from "./client.ts";
-import { BASELINE, type WhatIf, isBaseline } from "./engine/protocol.ts";
+import { BASELINE, type ModelInfo, type WhatIf, isBaseline } from "./engine/protocol.ts";
 import { EXAMPLES } from "./examples.ts";
 import { type StringKey, type Vars, detectLanguage, translate, translator } from "./i18n.ts";
 import type { SiteManifest } from "./site.ts";
@@ -80,8 +80,7 @@ class Explorer {
     const files = this.state.site.defaultModel?.files ?? [];
     this.update({ status: { kind: "busy", text: this.t("model.loading") } });
     const model = await this.client.request({ kind: "load-url", name: "default", base: new URL("models/default/", location.href).href, files });
-    this.update({ model, status: null, layer: 0, head: 0, shownHeads: [], focus: null });
-    await this.run(this.state.text);
+    await this.loaded(model, null);
   }
 
   /** Loads picked files; the loader's message is thrown on failure (the picker shows it). */
@@ -89,7 +88,12 @@ class Explorer {
     const files = modelFolderFiles(picked);
     const contents = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
     const model = await this.client.request({ kind: "load-files", name: pickName(files, this.t("picker.selected")), files: contents }, contents.map((c) => c.bytes.buffer));
-    this.update({ model, status: { kind: "info", text: this.t("picker.loaded", { name: model.name }) }, layer: 0, head: 0, shownHeads: [], focus: null });
+    await this.loaded(model, { kind: "info", text: this.t("picker.loaded", { name: model.name }) });
+  }
+
+  /** Shows a newly loaded model from its first layer and head, and runs the current sentence on it. */
+  private async loaded(model: ModelInfo, status: AppState["status"]): Promise<void> {
+    this.update({ model, status, layer: 0, head: 0, shownHeads: [], focus: null });
     await this.run(this.state.text);
   }
 

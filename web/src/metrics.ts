@@ -2,6 +2,7 @@
  * Measures of a run's attention and of how a what-if changed it. All are averages over real query tokens (rows of
  * [PAD] tokens are left out), so runs with and without padding compare directly.
  */
+import { entropy } from "../../src/lab/metrics.ts";
 import type { RunResult, TensorData } from "./engine/protocol.ts";
 
 /** Which head: an index, or the mean over the heads. */
@@ -35,9 +36,7 @@ function forEachRealRow(r: RunResult, row: (values: Float32Array, offset: number
 /** Mean entropy −Σ p log p of the attention rows, in nats (Q04: without scaling, rows get sharper). */
 export function meanEntropy(r: RunResult): number {
   let total = 0;
-  const count = forEachRealRow(r, (v, o, n) => {
-    for (let j = 0; j < n; j++) if (v[o + j] > 0) total -= v[o + j] * Math.log(v[o + j]);
-  });
+  const count = forEachRealRow(r, (v, o, n) => (total += entropy(v.subarray(o, o + n))));
   return count ? total / count : 0;
 }
 

@@ -17,9 +17,14 @@ export interface WhatIf {
 /** The switches of the model as trained. */
 export const BASELINE: WhatIf = { scaling: true, padding: 0, maskPadding: true, shareQK: false, mergeHeads: false };
 
+/** Whether the switches need an encoder other than the trained one (padding alone does not). */
+export function needsVariant(w: WhatIf): boolean {
+  return !w.scaling || w.shareQK || w.mergeHeads;
+}
+
 /** Whether a what-if changes nothing. */
 export function isBaseline(w: WhatIf): boolean {
-  return w.scaling && w.padding === 0 && !w.shareQK && !w.mergeHeads;
+  return w.padding === 0 && !needsVariant(w);
 }
 
 /** A tensor as it crosses to the page: row-major values and their shape. */

@@ -10,8 +10,8 @@ import { Trace } from "../../../src/nn/trace.ts";
 import { noGrad } from "../../../src/tensor/autograd.ts";
 import { softmax } from "../../../src/tensor/ops/nn.ts";
 import { type Tensor, indexTensor } from "../../../src/tensor/tensor.ts";
-import type { ModelInfo, RunResult, TensorData, WhatIf } from "./protocol.ts";
-import { attentionShape, needsVariant, variantEncoder, variantKey } from "./what-if.ts";
+import { BASELINE, type ModelInfo, type RunResult, type TensorData, type WhatIf, needsVariant } from "./protocol.ts";
+import { attentionShape, variantEncoder, variantKey } from "./what-if.ts";
 
 /** A loaded model with the what-if encoders built for it so far. */
 export interface ExplorerModel {
@@ -23,9 +23,9 @@ export interface ExplorerModel {
 /** Wraps a loaded model for the explorer. */
 export function explorerModel(loaded: LoadedBert, name: string): ExplorerModel {
   const c = loaded.model.config;
+  const { heads, headDim } = attentionShape(loaded.model, BASELINE);
   const info: ModelInfo = {
-    name, kind: loaded.config.tsformer ? "tsformer" : "bert", layers: c.numLayers, heads: c.heads,
-    headDim: c.attention?.headDim ?? c.dModel / c.heads, dModel: c.dModel, dFF: c.dFF, vocabSize: c.vocabSize,
+    name, kind: loaded.config.tsformer ? "tsformer" : "bert", layers: c.numLayers, heads, headDim, dModel: c.dModel, dFF: c.dFF, vocabSize: c.vocabSize,
     positional: c.positional, scaleEmbedding: c.scaleEmbedding, embeddingNorm: c.embeddingNorm, normFirst: c.normFirst,
     activation: c.activation, pooling: loaded.config.tsformer?.pooling ?? "pooler", labels: loaded.model.classifier ? loaded.config.labels : null, maxLength: loaded.maxLength,
     parameters: loaded.model.parameterCount(),

@@ -23,18 +23,11 @@ export interface AttentionShape {
 
 /** The attention shape of the trained model, and of the model with the switches applied. */
 export function attentionShape(model: TransformerEncoderModel, w: WhatIf): AttentionShape {
-  const c = model.config;
-  const trainedHeadDim = c.attention?.headDim ?? c.dModel / c.heads;
-  const headDim = w.mergeHeads ? c.heads * trainedHeadDim : trainedHeadDim;
-  const trainedScale = c.attention?.scale ?? 1 / Math.sqrt(trainedHeadDim);
+  const trained = model.encoder.layers.items[0].selfAttn; // every layer's attention is built alike
+  const headDim = w.mergeHeads ? trained.heads * trained.headDim : trained.headDim;
   // Merged heads are one head of width h·d_k, so "scaled" means ÷√(h·d_k), what the engine does for such a head.
-  const scaledBy = w.mergeHeads ? 1 / Math.sqrt(headDim) : trainedScale;
-  return { heads: w.mergeHeads ? 1 : c.heads, headDim, scale: w.scaling ? scaledBy : 1 };
-}
-
-/** Whether the switches need an encoder other than the trained one (padding alone does not). */
-export function needsVariant(w: WhatIf): boolean {
-  return !w.scaling || w.shareQK || w.mergeHeads;
+  const scaledBy = w.mergeHeads ? 1 / Math.sqrt(headDim) : trained.scale;
+  return { heads: w.mergeHeads ? 1 : trained.heads, headDim, scale: w.scaling ? scaledBy : 1 };
 }
 
 /** A cache key for the modules a what-if needs. */

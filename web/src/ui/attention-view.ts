@@ -10,14 +10,14 @@ import type { AppState, TokenFocus, ViewContext } from "../state.ts";
 import { buttonGroup, el, svg } from "./dom.ts";
 
 /** Head colours (Tableau 10 and two more), distinguishable on white. */
-export const HEAD_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#17becf"];
+const HEAD_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#17becf"];
 
 const ROW = 26; // px between token rows in the head view
 const LINE_WIDTH = 220; // px between the two token columns
 const MIN_WEIGHT = 0.01; // lines lighter than this are not drawn
 
 /** A head's colour. */
-export function headColour(h: number): string {
+function headColour(h: number): string {
   return HEAD_COLOURS[h % HEAD_COLOURS.length];
 }
 

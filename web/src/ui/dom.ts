@@ -33,7 +33,7 @@ function setAttrs(node: Element, attrs: Attrs): void {
 }
 
 /** Appends children, flattening arrays and skipping empty ones. */
-export function append(node: Node, children: Child[]): void {
+function append(node: Node, children: Child[]): void {
   for (const child of children) {
     if (Array.isArray(child)) append(node, child);
     else if (child instanceof Node) node.appendChild(child);

@@ -13,7 +13,7 @@ const results = new Map<QuestionId, LabResult | Error>();
 let loading: Promise<void> | null = null;
 
 /** Fetches every entry's result.json; `done` redraws once they are in. */
-export function loadLabResults(entries: LabEntry[], done: () => void): void {
+function loadLabResults(entries: LabEntry[], done: () => void): void {
   if (loading) return;
   loading = Promise.all(entries.map(async (entry) => {
     const id = normalizeQuestionId(entry.id);

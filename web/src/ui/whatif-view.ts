@@ -8,7 +8,7 @@ import { formatShort, formatValue } from "../format.ts";
 import { type StringKey, type Translator, labelText } from "../i18n.ts";
 import { type HeadChoice, attentionChange, attentionMatrix, meanEntropy, meanPaddingAttention, meanSelfAttention, outputChange, predictedIndex } from "../metrics.ts";
 import type { ViewContext } from "../state.ts";
-import { el } from "./dom.ts";
+import { buttonGroup, el } from "./dom.ts";
 import { heatmap } from "./heatmap.ts";
 import { questionLink } from "./pipeline-view.ts";
 
@@ -87,8 +87,7 @@ function comparison(ctx: ViewContext, before: RunResult, after: RunResult): HTML
     el("h3", {}, t("whatif.compare")),
     el("div", { class: "controls" },
       el("span", { class: "control-label" }, t("pipeline.layer")),
-      el("div", { class: "button-group", role: "group", "aria-label": t("pipeline.layer") },
-        before.attentions.map((_, l) => el("button", { type: "button", "aria-pressed": String(l === layer), "data-key": `wi-layer-${l}`, onclick: () => actions.set({ layer: l }) }, String(l)))),
+      buttonGroup(t("pipeline.layer"), before.attentions.map((_, l) => String(l)), (l) => l === layer, (l) => actions.set({ layer: l }), "wi-layer"),
       merged ? null : el("div", { class: "button-group", role: "group", "aria-label": t("pipeline.head") },
         choices.map((c) => el("button", { type: "button", "aria-pressed": String(c === head), "data-key": `wi-head-${c}`, onclick: () => actions.set({ compareHead: c }) },
           c === "mean" ? t("whatif.meanOfHeads") : t("attention.head", { h: c }))))),
