@@ -53,7 +53,7 @@ async function main(): Promise<void> {
         } else if (m.type === "release") {
           const peak = peakRssMiB();
           runner = null;
-          await send({ type: "released", runPeakMiB: peak, rssMiB: process.memoryUsage().rss / 2 ** 20 });
+          await send({ type: "released", runPeakMiB: peak });
         } else {
           process.exit(0); // worker threads of some systems (onnxruntime-web's pthreads) would keep the process alive
         }

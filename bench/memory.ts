@@ -7,6 +7,7 @@
 import { noGrad } from "../src/tensor/autograd.ts";
 import { indexTensor } from "../src/tensor/tensor.ts";
 import { type MemoryResult, type MemoryTask, peakRssMiB, resetPeakRss } from "./protocol.ts";
+import { median } from "./report.ts";
 import { benchModel, useTsformerBackend } from "./runners/tsformer.ts";
 import { type EncoderShape, encoderForwardFlops, encoderInputs, workloads } from "./workloads.ts";
 
@@ -39,9 +40,9 @@ export async function runMemoryCheck(task: MemoryTask): Promise<MemoryResult> {
     };
     call(); // the first call sizes the arena
     const before = bytes();
-    const times = Array.from({ length: task.calls - 1 }, call).sort((a, b) => a - b);
+    const times = Array.from({ length: task.calls - 1 }, call);
     return {
-      check: "reuse", threads: wasm.threads, ms: times[Math.floor(times.length / 2)], calls: task.calls, seq: s.seq,
+      check: "reuse", threads: wasm.threads, ms: median(times) ?? Number.NaN, calls: task.calls, seq: s.seq,
       wasmBytesBefore: before, wasmBytesAfter: bytes(), scoresBytes: s.batch * s.heads * s.seq ** 2 * 4,
       peakRssMiB: peakRssMiB(), rssBeforeMiB: 0, flops: encoderForwardFlops(s),
     };

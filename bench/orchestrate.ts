@@ -89,6 +89,7 @@ class Child {
     setTimeout(() => this.kill(), 1000).unref();
   }
 
+  /** Kills the child unless it has exited. */
   kill(): void {
     if (this.proc.exitCode === null) this.proc.kill();
   }

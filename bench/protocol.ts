@@ -62,7 +62,7 @@ export type ChildMessage =
   | { type: "ready"; loadMs: number; loadPeakMiB: number }
   | { type: "ran"; ms: number }
   | { type: "output"; data: Float32Array }
-  | { type: "released"; runPeakMiB: number; rssMiB: number }
+  | { type: "released"; runPeakMiB: number }
   | { type: "memory"; result: MemoryResult }
   | { type: "error"; message: string };
 

@@ -49,6 +49,9 @@ export function tolerance(id: WorkloadId): number {
 
 const round = (x: number | null, digits = 2): number | null => (x === null ? null : Number(x.toFixed(digits)));
 
+/** GFLOP/s of `flops` done in `ms` milliseconds. */
+const gflopsOf = (flops: number, ms: number): number => flops / (ms / 1000) / 1e9;
+
 /** The result lines of one workload, differences taken against its first system with an output. */
 export function resultLines(w: Workload, results: SystemResult[]): ResultLine[] {
   const ref = results.find((r) => r.output !== null && r.output.length > 0)?.output ?? null;
@@ -56,7 +59,7 @@ export function resultLines(w: Workload, results: SystemResult[]): ResultLine[] 
     const ms = median(r.times);
     const line: ResultLine = {
       system: r.spec.system, workload: w.id, threads: r.spec.threads, median_ms: round(ms),
-      gflops: ms === null ? null : round(w.flops / (ms / 1000) / 1e9, 1), runs: r.times.length,
+      gflops: ms === null ? null : round(gflopsOf(w.flops, ms), 1), runs: r.times.length,
       min_ms: r.times.length ? round(Math.min(...r.times)) : null, max_ms: r.times.length ? round(Math.max(...r.times)) : null,
       load_peak_rss_mib: r.loadPeakMiB ? Math.round(r.loadPeakMiB) : null, run_peak_rss_mib: r.runPeakMiB ? Math.round(r.runPeakMiB) : null,
       max_abs_diff: ref && r.output ? maxAbsDiff(r.output, ref) : null,
@@ -70,7 +73,7 @@ export function resultLines(w: Workload, results: SystemResult[]): ResultLine[] 
 export function memoryLine(m: MemoryResult): Record<string, unknown> {
   return {
     system: "tsformer-wasm", workload: m.check === "reuse" ? "M1" : "M2", threads: m.threads, median_ms: round(m.ms, 3),
-    gflops: round(m.flops / (m.ms / 1000) / 1e9, 1), calls: m.calls, seq: m.seq, wasm_bytes_before: m.wasmBytesBefore,
+    gflops: round(gflopsOf(m.flops, m.ms), 1), calls: m.calls, seq: m.seq, wasm_bytes_before: m.wasmBytesBefore,
     wasm_bytes_after: m.wasmBytesAfter, scores_bytes: m.scoresBytes, peak_rss_mib: Math.round(m.peakRssMiB),
     rss_before_mib: Math.round(m.rssBeforeMiB),
   };
@@ -166,5 +169,5 @@ export function memoryText(memory: MemoryResult[]): string {
   const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
   return memory.map((m) => (m.check === "reuse"
     ? `- M1 reuse: ${m.calls} forward calls (batch 4 × ${m.seq}, ${m.threads} threads), median ${m.ms.toFixed(3)} ms/call; WASM memory ${mib(m.wasmBytesBefore)} MiB after the first call, ${mib(m.wasmBytesAfter)} MiB after the last (${m.wasmBytesAfter === m.wasmBytesBefore ? "no growth" : "GREW"}); peak RSS ${m.peakRssMiB.toFixed(0)} MiB`
-    : `- M2 long sequence: ${m.seq} tokens through W1's model (${m.threads} threads): ${(m.ms / 1000).toFixed(2)} s (one call, after a short warm-up), ${(m.flops / (m.ms / 1000) / 1e9).toFixed(1)} GFLOP/s; WASM memory ${mib(m.wasmBytesBefore)} → ${mib(m.wasmBytesAfter)} MiB, while one layer's n×n scores of all heads would need ${mib(m.scoresBytes)} MiB; RSS ${m.rssBeforeMiB.toFixed(0)} MiB before the call, peak ${m.peakRssMiB.toFixed(0)} MiB during it`)).join("\n");
+    : `- M2 long sequence: ${m.seq} tokens through W1's model (${m.threads} threads): ${(m.ms / 1000).toFixed(2)} s (one call, after a short warm-up), ${gflopsOf(m.flops, m.ms).toFixed(1)} GFLOP/s; WASM memory ${mib(m.wasmBytesBefore)} → ${mib(m.wasmBytesAfter)} MiB, while one layer's n×n scores of all heads would need ${mib(m.scoresBytes)} MiB; RSS ${m.rssBeforeMiB.toFixed(0)} MiB before the call, peak ${m.peakRssMiB.toFixed(0)} MiB during it`)).join("\n");
 }

@@ -17,9 +17,8 @@ async function loadTf(spec: SystemSpec): Promise<typeof TfNs> {
   try {
     const tf = await import("@tensorflow/tfjs");
     if (spec.system === "tfjs-wasm") {
-      const wasm = await import("@tensorflow/tfjs-backend-wasm");
+      await import("@tensorflow/tfjs-backend-wasm"); // registers the "wasm" backend
       tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-      void wasm;
       await tf.setBackend("wasm");
     } else {
       await tf.setBackend("cpu");

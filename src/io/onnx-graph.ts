@@ -97,38 +97,37 @@ export class OnnxGraphBuilder {
 
   /** A float32 initializer (weights, tables); returns its name. */
   floatTensor(name: string, data: Float32Array, dims: readonly number[]): string {
-    if (this.names.has(name)) throw new Error(`onnx export: initializer name '${name}' used twice`);
-    this.names.add(name);
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [...dims], dataType: OnnxType.float, rawData: rawBytes(data) }));
-    return name;
+    return this.initializer(name, OnnxType.float, rawBytes(data), dims);
   }
 
   /** An int64 initializer; returns its name. */
   int64Tensor(name: string, values: readonly number[], dims: readonly number[]): string {
+    return this.initializer(name, OnnxType.int64, rawBytes(BigInt64Array.from(values, (v) => BigInt(v))), dims);
+  }
+
+  /** Stores an initializer under a name not used before. */
+  private initializer(name: string, dataType: OnnxElementType, rawData: Uint8Array, dims: readonly number[]): string {
     if (this.names.has(name)) throw new Error(`onnx export: initializer name '${name}' used twice`);
     this.names.add(name);
-    const data = BigInt64Array.from(values, (v) => BigInt(v));
-    this.initializers.push(onnx.TensorProto.create({ name, dims: [...dims], dataType: OnnxType.int64, rawData: rawBytes(data) }));
+    this.initializers.push(onnx.TensorProto.create({ name, dims: [...dims], dataType, rawData }));
     return name;
   }
 
   /** A float32 constant (a scalar when `dims` is empty), shared between every use of the same value. */
   constFloat(values: readonly number[], dims: readonly number[] = []): string {
-    const key = `f:${dims.join("x")}:${values.join(",")}`;
-    let name = this.constants.get(key);
-    if (!name) {
-      name = this.floatTensor(`const/f${this.constants.size}`, Float32Array.from(values), dims);
-      this.constants.set(key, name);
-    }
-    return name;
+    return this.shared(`f:${dims.join("x")}:${values.join(",")}`, (i) => this.floatTensor(`const/f${i}`, Float32Array.from(values), dims));
   }
 
   /** An int64 constant (1-D unless `dims` says otherwise), shared between uses. */
   constInt64(values: readonly number[], dims: readonly number[] = [values.length]): string {
-    const key = `i:${dims.join("x")}:${values.join(",")}`;
+    return this.shared(`i:${dims.join("x")}:${values.join(",")}`, (i) => this.int64Tensor(`const/i${i}`, values, dims));
+  }
+
+  /** The constant stored under `key`, made on first use (`make` gets the constant's number, for its name). */
+  private shared(key: string, make: (index: number) => string): string {
     let name = this.constants.get(key);
     if (!name) {
-      name = this.int64Tensor(`const/i${this.constants.size}`, values, dims);
+      name = make(this.constants.size);
       this.constants.set(key, name);
     }
     return name;

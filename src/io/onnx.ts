@@ -18,11 +18,13 @@ import { EncoderClassifier } from "../models/classifier.ts";
 import type { Pooling } from "../models/pooling.ts";
 import type { MultiHeadAttention } from "../nn/attention.ts";
 import type { EncoderLayer } from "../nn/encoder.ts";
-import { LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from "../nn/embedding.ts";
+import { LearnedPositionalEmbedding } from "../nn/embedding.ts";
 import type { LayerNorm } from "../nn/layernorm.ts";
 import type { Linear } from "../nn/linear.ts";
 import type { TransformerEncoderModel } from "../nn/model.ts";
+import { noGrad } from "../tensor/autograd.ts";
 import type { Activation } from "../tensor/ops/elementwise.ts";
+import { transpose } from "../tensor/ops/layout.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { type OnnxDim, OnnxGraphBuilder, OnnxType } from "./onnx-graph.ts";
@@ -58,15 +60,6 @@ const SQRT2 = Math.SQRT2;
 // protobuf messages are limited to 2 GiB; larger models would need ONNX's external-data format, which this writer lacks.
 const MAX_PROTO_BYTES = 2 ** 31 - 2 ** 24;
 
-/** Row-major (rows, cols) → its transpose (cols, rows). */
-function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  }
-  return out;
-}
-
 /** Checks an optional fixed size. */
 function checkSize(what: string, v: number | undefined, max = Number.MAX_SAFE_INTEGER): void {
   if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) {
@@ -95,7 +88,7 @@ class EncoderExporter {
     if (!p) {
       const wName = `${this.nameOf(lin.weight, `${name}.weight`)}.T`;
       p = {
-        w: this.g.floatTensor(wName, transposed(lin.weight.data, lin.outFeatures, lin.inFeatures), [lin.inFeatures, lin.outFeatures]),
+        w: this.g.floatTensor(wName, noGrad(() => transpose(lin.weight, 0, 1)).data, [lin.inFeatures, lin.outFeatures]),
         b: lin.bias ? this.g.floatTensor(this.nameOf(lin.bias, `${name}.bias`), lin.bias.data, [lin.outFeatures]) : null,
       };
       this.linears.set(lin, p);
@@ -189,10 +182,10 @@ class EncoderExporter {
     let x = g.op(s, "Gather", [table, ids], { axis: { i: 0 } });
     if (m.embedding.scaleBySqrtDModel) x = g.op(s, "Mul", [x, g.constFloat([Math.sqrt(d)])]);
     if (m.positions) {
-      const data = m.positions instanceof SinusoidalPositionalEncoding ? m.positions.table.data
-        : (m.positions as LearnedPositionalEmbedding).weight.data;
-      const name = m.positions instanceof LearnedPositionalEmbedding ? this.nameOf(m.positions.weight, "positions.weight") : "positions.sinusoidal";
-      const posTable = g.floatTensor(name, data, [m.positions.maxLen, d]);
+      const p = m.positions;
+      const posTable = p instanceof LearnedPositionalEmbedding
+        ? g.floatTensor(this.nameOf(p.weight, "positions.weight"), p.weight.data, [p.maxLen, d])
+        : g.floatTensor("positions.sinusoidal", p.table.data, [p.maxLen, d]);
       const n = g.op("positions", "Slice", [g.op("positions", "Shape", [ids]), g.constInt64([1]), g.constInt64([2])]);
       x = g.op("positions", "Add", [x, g.op("positions", "Slice", [posTable, g.constInt64([0]), n, g.constInt64([0])])]);
     }
