@@ -4,16 +4,11 @@ import { test } from "node:test";
 import type { AttentionParams } from "../../src/backend/backend.ts";
 import { referenceBackend as ref } from "../../src/backend/reference/index.ts";
 import { Rng } from "../../src/tensor/random.ts";
+import { broadcastStrides } from "../../src/tensor/shape.ts";
 import { THREAD_COUNTS, assertNear, assertNoNaN, randomArray, wasmWithThreads } from "./wasm-helpers.ts";
 
-interface Case {
+interface Case extends Pick<AttentionParams, "batch" | "heads" | "nQ" | "nK" | "dK" | "dV"> {
   label: string;
-  batch: number;
-  heads: number;
-  nQ: number;
-  nK: number;
-  dK: number;
-  dV: number;
   causal?: boolean;
   /** Which keys of which batch entry are masked (0). */
   keyMask?: (b: number, j: number) => boolean;
@@ -40,17 +35,6 @@ const CASES: Case[] = [
   { label: "large, causal + additive", batch: 2, heads: 3, nQ: 140, nK: 140, dK: 16, dV: 8, causal: true, additive: [2, 1, 140, 140] },
 ];
 
-/** Contiguous strides of `shape` broadcast to (batch, heads, nQ, nK): 0 where the size is 1. */
-function broadcastStrides(shape: readonly number[]): [number, number, number, number] {
-  const strides = [0, 0, 0, 0];
-  let s = 1;
-  for (let i = 3; i >= 0; i--) {
-    strides[i] = shape[i] === 1 ? 0 : s;
-    s *= shape[i];
-  }
-  return strides as [number, number, number, number];
-}
-
 /** Inputs and parameters for a case. */
 function setUp(c: Case, rng: Rng): { q: Float32Array; k: Float32Array; v: Float32Array; p: AttentionParams } {
   const pairs = c.batch * c.heads;
@@ -64,7 +48,7 @@ function setUp(c: Case, rng: Rng): { q: Float32Array; k: Float32Array; v: Float3
   if (c.additive) {
     additiveMask = randomArray(c.additive.reduce((x, y) => x * y, 1), rng, 2);
     for (let i = 0; i < additiveMask.length; i += 7) additiveMask[i] = -Infinity; // some keys masked additively too
-    additiveStrides = broadcastStrides(c.additive);
+    additiveStrides = broadcastStrides(c.additive, [c.batch, c.heads, c.nQ, c.nK]) as [number, number, number, number];
   }
   return {
     q: randomArray(pairs * c.nQ * c.dK, rng),

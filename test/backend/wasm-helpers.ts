@@ -1,7 +1,12 @@
-/** Shared helpers of the wasm backend tests: seeded inputs, a tolerance check, and backends on 1 and 2 threads. */
+/**
+ * Shared helpers of the wasm backend tests: seeded inputs, a tolerance check, backends on 1 and 2 threads, and
+ * the PyTorch fixtures run on one of them.
+ */
 import assert from "node:assert/strict";
 import { after } from "node:test";
+import { getBackend, registerBackend, setBackend } from "../../src/backend/registry.ts";
 import { type LoadedWasmBackend, loadWasmBackend } from "../../src/backend/wasm/index.ts";
+import { runParity } from "../../src/parity/runner.ts";
 import { Rng } from "../../src/tensor/random.ts";
 
 /** n values from N(0, scale²), seeded. */
@@ -51,6 +56,28 @@ export function wasmWithThreads(threads: number, relaxed = false): Promise<Loade
     cache.set(key, backend);
   }
   return backend;
+}
+
+/**
+ * Registers `wasm` as "wasm", makes it current, asserts that every case of test/fixtures/pytorch (at least 30) passes
+ * and compares something, then restores the previous backend.
+ */
+export function assertFixturesPass(wasm: LoadedWasmBackend): void {
+  registerBackend(wasm); // the "wasm" name now means this one
+  const previous = getBackend().name;
+  setBackend("wasm");
+  try {
+    const results = runParity("test/fixtures/pytorch");
+    assert.ok(results.length >= 30, `only ${results.length} cases`);
+    for (const r of results) {
+      const bad = r.compared.filter((c) => !(c.worst <= 1)).map((c) => `${c.name}: ${c.worst}`);
+      assert.ok(r.passed, `${r.case}: ${r.error ?? ""} ${bad.join("; ")}`);
+      assert.ok(r.compared.length > 0, `${r.case} compared nothing`);
+    }
+  } finally {
+    setBackend(previous);
+  }
+  assert.equal(getBackend().name, previous);
 }
 
 after(async () => {

@@ -7,11 +7,9 @@ import { test } from "node:test";
 import v8 from "node:v8";
 import type { MatmulParams } from "../../src/backend/backend.ts";
 import { referenceBackend as ref } from "../../src/backend/reference/index.ts";
-import { getBackend, registerBackend, setBackend } from "../../src/backend/registry.ts";
 import { detectFeatures } from "../../src/backend/wasm/index.ts";
-import { runParity } from "../../src/parity/runner.ts";
 import { Rng } from "../../src/tensor/random.ts";
-import { THREAD_COUNTS, assertNear, randomArray, wasmWithThreads } from "./wasm-helpers.ts";
+import { THREAD_COUNTS, assertFixturesPass, assertNear, randomArray, wasmWithThreads } from "./wasm-helpers.ts";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd"); // must precede compilation; a no-op where it is standard
 const available = detectFeatures().relaxedSimd;
@@ -62,14 +60,6 @@ for (const threads of THREAD_COUNTS) {
   });
 
   test(`relaxed SIMD on ${threads} thread(s): every PyTorch fixture case passes`, { skip: !available }, async () => {
-    const wasm = await wasmWithThreads(threads, true);
-    registerBackend(wasm);
-    const previous = getBackend().name;
-    setBackend("wasm");
-    try {
-      for (const r of runParity("test/fixtures/pytorch")) assert.ok(r.passed, `${r.case}: ${r.error ?? ""}`);
-    } finally {
-      setBackend(previous);
-    }
+    assertFixturesPass(await wasmWithThreads(threads, true));
   });
 }

@@ -5,6 +5,7 @@ import type { UnaryOp } from "../../src/backend/backend.ts";
 import { erf } from "../../src/backend/math.ts";
 import { referenceBackend as ref } from "../../src/backend/reference/index.ts";
 import { Rng } from "../../src/tensor/random.ts";
+import { stridesOf } from "../../src/tensor/shape.ts";
 import { THREAD_COUNTS, assertNear, randomArray, wasmWithThreads } from "./wasm-helpers.ts";
 
 // (rows, cols): a single element, odd widths, a long row, enough elements (> 65536) to split across threads
@@ -168,7 +169,7 @@ for (const threads of THREAD_COUNTS) {
     // sizes around the 4,096-element switch to WASM and above the 131,072-element threading threshold
     for (const shape of [[4095], [64, 64], [3, 7, 5, 41], [8, 128, 12, 32], [2, 300, 7, 33]]) {
       const n = shape.reduce((p, q) => p * q, 1);
-      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+      const strides = stridesOf(shape);
       const x = randomArray(n, rng);
       const y = randomArray(n, rng);
       x[0] = Number.NaN;

@@ -8,7 +8,7 @@
  * Tanh form: ½x(1 + tanh u) = x·σ(2u), u = √(2/π)(x + 0.044715x³), which needs only exp and never cancels.
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
-import { exp4, madd, shareStart } from "./simd";
+import { exp4, madd, vectorShareStart } from "./simd";
 
 const SMALL_LIMIT: f32 = 0.75;
 const NEG_SQRT_HALF: f32 = -0.70710678118654752;
@@ -43,7 +43,7 @@ const GELU_TANH_C: f32 = 0.044715;
   return madd(r, t, f32x4.splat(4.885919701692044e-06));
 }
 
-/** erfc(w) per lane, and e^{−w²} through `expOut` (the caller's Gaussian factor for the derivative). */
+/** erfc(w) per lane; when `gauss` is non-zero, also stores e^{−w²} there (the caller's Gaussian factor for the derivative). */
 // @ts-ignore: decorator
 @inline function erfc4(w: v128, gauss: usize): v128 {
   const a = f32x4.abs(w);
@@ -67,8 +67,7 @@ const GELU_TANH_C: f32 = 0.044715;
   return v128.bitselect(small, large, f32x4.lt(f32x4.abs(z), f32x4.splat(SMALL_LIMIT)));
 }
 
-// Scratch for the Gaussian factor; 16 bytes at the start of the thread's work area.
-/** GELU (exact, or tanh form) of four lanes; writes GELU'(x) to `deriv` when non-zero. */
+/** GELU (exact, or tanh form) of four lanes, or GELU'(x) when `deriv`; `scratch`: 16 bytes for erfc4's e^{−w²}. */
 // @ts-ignore: decorator
 @inline function gelu4(x: v128, tanhForm: bool, deriv: bool, scratch: usize): v128 {
   if (tanhForm) {
@@ -94,8 +93,8 @@ const GELU_TANH_C: f32 = 0.044715;
 /** out = GELU(x) (or its tanh form) over tid's share of n elements; `scratch` is 16 bytes per thread. */
 export function gelu(tid: i32, threads: i32, x: usize, out: usize, n: i32, tanhForm: bool, scratch: usize): void {
   const s = scratch + (<usize>tid << 4);
-  const first = shareStart(n >> 2, tid, threads) << 2;
-  const last = tid === threads - 1 ? n : shareStart(n >> 2, tid + 1, threads) << 2;
+  const first = vectorShareStart(n, tid, threads);
+  const last = vectorShareStart(n, tid + 1, threads);
   let i = first;
   for (; i + 4 <= last; i += 4) {
     const at = <usize>i << 2;
@@ -111,8 +110,8 @@ export function gelu(tid: i32, threads: i32, x: usize, out: usize, n: i32, tanhF
 export function geluBackward(tid: i32, threads: i32, x: usize, dy: usize, dx: usize, n: i32, tanhForm: bool,
   scratch: usize): void {
   const s = scratch + (<usize>tid << 4);
-  const first = shareStart(n >> 2, tid, threads) << 2;
-  const last = tid === threads - 1 ? n : shareStart(n >> 2, tid + 1, threads) << 2;
+  const first = vectorShareStart(n, tid, threads);
+  const last = vectorShareStart(n, tid + 1, threads);
   let i = first;
   for (; i + 4 <= last; i += 4) {
     const at = <usize>i << 2;

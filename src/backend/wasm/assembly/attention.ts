@@ -7,7 +7,8 @@
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
 import { gemm, gemmWorkBytes } from "./gemm";
-import { addWide, exp4, hmax, hsum64, shareStart } from "./simd";
+import { expShifted, scaleRow, softmaxBackwardRow } from "./rows";
+import { exp4, hmax, shareStart } from "./simd";
 
 const BQ = 64; // queries per flash block
 const BK = 128; // keys per flash block
@@ -80,47 +81,6 @@ function prepareRow(row: usize, len: i32, j0: i32, i: i32, scale: f32, keep: usi
   return mx;
 }
 
-/** row[j] = exp(row[j] − mx) in place; returns Σ row[j] (summed in double). */
-function expRow(row: usize, len: i32, mx: f32): f64 {
-  const vm = f32x4.splat(mx);
-  let acc = f64x2.splat(0);
-  let j = 0;
-  while (j + 4 <= len) {
-    // float partial sums over ≤ 128 terms, widened to double between chunks: cheap and still accurate
-    let part = f32x4.splat(0);
-    const chunkEnd = min(len, j + 128);
-    for (; j + 4 <= chunkEnd; j += 4) {
-      const at = row + (<usize>j << 2);
-      const e = exp4(f32x4.sub(v128.load(at), vm));
-      v128.store(at, e);
-      part = f32x4.add(part, e);
-    }
-    acc = addWide(acc, part);
-  }
-  let sum = hsum64(acc);
-  for (; j < len; j++) {
-    const at = row + (<usize>j << 2);
-    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(at) - mx)), 0);
-    store<f32>(at, e);
-    sum += e;
-  }
-  return sum;
-}
-
-/** row[j] ×= factor. */
-function scaleRow(row: usize, len: i32, factor: f32): void {
-  const vf = f32x4.splat(factor);
-  let j = 0;
-  for (; j + 4 <= len; j += 4) {
-    const at = row + (<usize>j << 2);
-    v128.store(at, f32x4.mul(v128.load(at), vf));
-  }
-  for (; j < len; j++) {
-    const at = row + (<usize>j << 2);
-    store<f32>(at, load<f32>(at) * factor);
-  }
-}
-
 /**
  * Thread `tid`'s share of attention over (batch, heads). Pointers are byte offsets; keyMask (batch × nK bytes,
  * 1 = attended), additive mask (strides as0..as3 over batch, heads, nQ, nK), probs and scores are 0 when absent.
@@ -164,7 +124,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
           memory.fill(row, 0, <usize>nK << 2);
           continue;
         }
-        const sum = expRow(row, nK, mx);
+        const sum = expShifted(row, row, nK, mx);
         scaleRow(row, nK, <f32>(1 / sum));
       }
       gemm(nQ, dV, nK, pBh, nK, 1, vBh, dV, 1, oBh, dV, false, myWork);
@@ -193,7 +153,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
             memory.fill(row, 0, <usize>bk << 2);
             continue;
           }
-          const sum = expRow(row, bk, mNew);
+          const sum = expShifted(row, row, bk, mNew);
           const correction: f32 = mOld === -Infinity ? 0 : f32x4.extract_lane(exp4(f32x4.splat(mOld - mNew)), 0);
           store<f32>(rowSum + (<usize>r << 2), <f32>(<f64>load<f32>(rowSum + (<usize>r << 2)) * correction + sum));
           store<f32>(rowMax + (<usize>r << 2), mNew);
@@ -213,19 +173,6 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
       }
     }
   }
-}
-
-/** Σ a[j]·b[j] over a row, products in f32 and the sum in double. */
-function rowDot(a: usize, b: usize, len: i32): f64 {
-  let acc = f64x2.splat(0);
-  let j = 0;
-  for (; j + 4 <= len; j += 4) {
-    const at = <usize>j << 2;
-    acc = addWide(acc, f32x4.mul(v128.load(a + at), v128.load(b + at)));
-  }
-  let sum = hsum64(acc);
-  for (; j < len; j++) sum += load<f32>(a + (<usize>j << 2)) * load<f32>(b + (<usize>j << 2));
-  return sum;
 }
 
 /**
@@ -251,19 +198,8 @@ export function attentionBackward(tid: i32, threads: i32, batch: i32, heads: i32
     const dS = dScores ? dScores + (<usize>bh * <usize>nQ * <usize>nK << 2) : dsScratch;
     gemm(nQ, nK, dV, dOBh, dV, 1, v + (<usize>bh * <usize>nK * <usize>dV << 2), 1, dV, dS, nK, false, myWork);
     for (let i = 0; i < nQ; i++) {
-      const pRow = pBh + (<usize>i * <usize>nK << 2);
       const dRow = dS + (<usize>i * <usize>nK << 2);
-      const dot = f32x4.splat(<f32>rowDot(pRow, dRow, nK));
-      let j = 0;
-      for (; j + 4 <= nK; j += 4) {
-        const at = <usize>j << 2;
-        v128.store(dRow + at, f32x4.mul(v128.load(pRow + at), f32x4.sub(v128.load(dRow + at), dot)));
-      }
-      const dotScalar = f32x4.extract_lane(dot, 0);
-      for (; j < nK; j++) {
-        const at = <usize>j << 2;
-        store<f32>(dRow + at, load<f32>(pRow + at) * (load<f32>(dRow + at) - dotScalar));
-      }
+      softmaxBackwardRow(pBh + (<usize>i * <usize>nK << 2), dRow, dRow, nK);
     }
     if (dq) {
       const dqBh = dq + (<usize>bh * <usize>nQ * <usize>dK << 2);

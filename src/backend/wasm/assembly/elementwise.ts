@@ -5,7 +5,7 @@
  * (computed in double, then rounded) and here, and a permutation only moves values.
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
-import { shareStart } from "./simd";
+import { shareStart, vectorShareStart } from "./simd";
 
 /** Op codes of `binaryDense`, in the order of the JavaScript side's table. */
 const ADD = 0;
@@ -32,8 +32,8 @@ const MUL = 2;
 
 /** out = a (op) b over tid's share of n elements, all three of one shape; op 0 add, 1 sub, 2 mul, 3 div. */
 export function binaryDense(tid: i32, threads: i32, op: i32, a: usize, b: usize, out: usize, n: i32): void {
-  const first = shareStart(n >> 2, tid, threads) << 2;
-  const last = tid === threads - 1 ? n : shareStart(n >> 2, tid + 1, threads) << 2;
+  const first = vectorShareStart(n, tid, threads);
+  const last = vectorShareStart(n, tid + 1, threads);
   let i = first;
   for (; i + 4 <= last; i += 4) {
     const at = <usize>i << 2;

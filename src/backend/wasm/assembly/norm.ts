@@ -4,53 +4,8 @@
  * floats, so rows with a large offset (1e3 ± 1) keep their digits.
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
-import { addWide, exp4, hmax, hsum64, log64, shareStart } from "./simd";
-
-/** Σ row[j] in double. */
-function rowSum(row: usize, len: i32): f64 {
-  let acc = f64x2.splat(0);
-  let j = 0;
-  for (; j + 4 <= len; j += 4) acc = addWide(acc, v128.load(row + (<usize>j << 2)));
-  let sum = hsum64(acc);
-  for (; j < len; j++) sum += load<f32>(row + (<usize>j << 2));
-  return sum;
-}
-
-/** max over a row (−∞ for an empty or all −∞ row). */
-function rowMax(row: usize, len: i32): f32 {
-  let vMax = f32x4.splat(-Infinity);
-  let j = 0;
-  // pmax (one maxps, NaN skipped as by the reference's `>`) rather than max (NaN-propagating, several instructions)
-  for (; j + 4 <= len; j += 4) vMax = f32x4.pmax(vMax, v128.load(row + (<usize>j << 2)));
-  let mx = hmax(vMax);
-  for (; j < len; j++) mx = max(mx, load<f32>(row + (<usize>j << 2)));
-  return mx;
-}
-
-/** dst[j] = exp(src[j] − mx); returns Σ dst[j] in double. */
-function expShifted(src: usize, dst: usize, len: i32, mx: f32): f64 {
-  const vm = f32x4.splat(mx);
-  let acc = f64x2.splat(0);
-  let j = 0;
-  while (j + 4 <= len) {
-    // float partial sums over ≤ 128 terms, widened to double between chunks: cheap and still accurate
-    let part = f32x4.splat(0);
-    const chunkEnd = min(len, j + 128);
-    for (; j + 4 <= chunkEnd; j += 4) {
-      const e = exp4(f32x4.sub(v128.load(src + (<usize>j << 2)), vm));
-      v128.store(dst + (<usize>j << 2), e);
-      part = f32x4.add(part, e);
-    }
-    acc = addWide(acc, part);
-  }
-  let sum = hsum64(acc);
-  for (; j < len; j++) {
-    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(src + (<usize>j << 2)) - mx)), 0);
-    store<f32>(dst + (<usize>j << 2), e);
-    sum += e;
-  }
-  return sum;
-}
+import { expShifted, rowMax, rowSum, scaleRow, softmaxBackwardRow } from "./rows";
+import { addWide, exp4, hsum64, log64, shareStart } from "./simd";
 
 /** LayerNorm rows [share of tid]; gamma/beta are 0 when absent. Writes out, mean and rstd (see Backend.layerNorm). */
 export function layerNorm(tid: i32, threads: i32, x: usize, gamma: usize, beta: usize, out: usize, mean: usize,
@@ -185,16 +140,7 @@ export function softmax(tid: i32, threads: i32, x: usize, out: usize, rows: i32,
       continue;
     }
     const sum = expShifted(x + o, out + o, cols, mx);
-    const inv = f32x4.splat(<f32>(1 / sum));
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const at = out + o + (<usize>j << 2);
-      v128.store(at, f32x4.mul(v128.load(at), inv));
-    }
-    for (; j < cols; j++) {
-      const at = out + o + (<usize>j << 2);
-      store<f32>(at, load<f32>(at) * f32x4.extract_lane(inv, 0));
-    }
+    scaleRow(out + o, cols, <f32>(1 / sum));
   }
 }
 
@@ -204,24 +150,7 @@ export function softmaxBackward(tid: i32, threads: i32, y: usize, dy: usize, dx:
   const last = shareStart(rows, tid + 1, threads);
   for (let r = first; r < last; r++) {
     const o = <usize>r * <usize>cols << 2;
-    let acc = f64x2.splat(0);
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const at = o + (<usize>j << 2);
-      acc = addWide(acc, f32x4.mul(v128.load(dy + at), v128.load(y + at)));
-    }
-    let dot = hsum64(acc);
-    for (; j < cols; j++) dot += load<f32>(dy + o + (<usize>j << 2)) * load<f32>(y + o + (<usize>j << 2));
-    const vDot = f32x4.splat(<f32>dot);
-    j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const at = o + (<usize>j << 2);
-      v128.store(dx + at, f32x4.mul(v128.load(y + at), f32x4.sub(v128.load(dy + at), vDot)));
-    }
-    for (; j < cols; j++) {
-      const at = o + (<usize>j << 2);
-      store<f32>(dx + at, load<f32>(y + at) * (load<f32>(dy + at) - <f32>dot));
-    }
+    softmaxBackwardRow(y + o, dy + o, dx + o, cols);
   }
 }
 

@@ -82,6 +82,15 @@ const EXP_MIN_INPUT: f32 = -87.3; // below, exp is subnormal: flushed to 0 (and 
   return <i32>(<i64>total * <i64>tid / <i64>threads);
 }
 
+/**
+ * Where thread `tid` starts in `n` elements split into whole f32x4 vectors: the last thread's share also takes the
+ * n % 4 leftover elements (`tid` = `threads` gives n, so tid's share ends where tid + 1 starts).
+ */
+// @ts-ignore: decorator
+@inline export function vectorShareStart(n: i32, tid: i32, threads: i32): i32 {
+  return tid === threads ? n : shareStart(n >> 2, tid, threads) << 2;
+}
+
 const LN2: f64 = 0.6931471805599453;
 
 /**
