@@ -56,7 +56,7 @@ test("embed --input FILE prints NDJSON, one {text, embedding} per input line, ma
   assert.equal(stdin.stdout.trimEnd().split("\n").length, 1);
 });
 
-test("similarity prints the cosine similarity, 1 for the same text; --json gives an object", () => {
+test("similarity prints the cosine similarity, 1 for the same text; --json gives an object; a cut input is noted on stderr", () => {
   const same = run(["similarity", "--model", MODEL, "a charming journey", "a charming journey"]);
   assert.equal(same.code, 0, same.stderr);
   assert.equal(same.stdout, "1.0000\n");
@@ -64,6 +64,9 @@ test("similarity prints the cosine similarity, 1 for the same text; --json gives
   const out = JSON.parse(r.stdout) as { a: string; b: string; pooling: string; similarity: number };
   assert.deepEqual([out.a, out.b, out.pooling], ["a charming journey", "the plot is thin", "mean"]);
   assert.ok(out.similarity > -1 && out.similarity < 1);
+  const cut = run(["similarity", "--model", MODEL, "--max-length", "4", "a charming journey", "b"]);
+  assert.equal(cut.code, 0, cut.stderr);
+  assert.equal(cut.stderr, "tsformer: note: 1 of 2 input(s) are longer than 4 tokens and were cut to 4 (--max-length)\n");
 });
 
 test("attention prints heat maps per head, or JSON with the tokens and each head's rows summing to 1", () => {

@@ -6,6 +6,7 @@ import { Linear, MultiHeadAttention, TransformerEncoderModel, encoderConfig } fr
 import { estimateActivationBytes, setMemoryLimit } from "../../src/nn/memory.ts";
 import { setFiniteChecks } from "../../src/tensor/checks.ts";
 import { Rng, Tensor, indexTensor, noGrad } from "../../src/tensor/index.ts";
+import { BertTokenizer } from "../../src/text/wordpiece.ts";
 
 test("NaN or Infinity in loaded weights is refused naming the tensor and element, unless allowed", () => {
   const lin = new Linear(3, 2);
@@ -36,6 +37,11 @@ test("NaN in a layer input is named; setFiniteChecks(false) lets it through", ()
 test("sequences longer than the model's positions are refused; tokenizers truncate only when asked", () => {
   const model = new TransformerEncoderModel(encoderConfig({ vocabSize: 10, dModel: 8, heads: 2, dFF: 8, numLayers: 1, maxPositions: 4 }));
   assert.throws(() => noGrad(() => model.forward(indexTensor([1, 2, 3, 4, 5], [1, 5]))), /sequence of 5 tokens exceeds maxPositions 4/);
+  const tokenizer = BertTokenizer.fromVocabFile("models/bert-tiny-sst2-encoder/vocab.txt");
+  const text = "the movie was good . ".repeat(10);
+  assert.equal(tokenizer.encode(text).inputIds.length, 52, "not cut unless asked");
+  const cut = tokenizer.encode(text, null, { maxLength: 8, truncation: "longest_first" }).tokens;
+  assert.deepEqual(cut, ["[CLS]", "the", "movie", "was", "good", ".", "the", "[SEP]"]);
 });
 
 test("a batch whose activations would exceed the memory limit is refused with the figures", () => {
