@@ -6,8 +6,7 @@ import type { Command } from "commander";
 import { encodeTexts } from "../models/embeddings.ts";
 import { heatmap } from "./format.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
-import { type ModelOptions, addModelOptions, intOption, loadModelOption } from "./model-option.ts";
-import { noteTruncation } from "./truncation.ts";
+import { type ModelOptions, addModelOptions, intOption, loadModelOption, maxLengthOption } from "./model-option.ts";
 
 /** The command's options. */
 interface AttentionOptions extends ModelOptions {
@@ -29,12 +28,11 @@ export function registerAttention(program: Command): void {
     .action(async (text: string, options: AttentionOptions) => {
       await runCommand(program.opts<GlobalOptions>(), async () => {
         const loaded = await loadModelOption(options);
-        const { numHiddenLayers: layers, numAttentionHeads: heads, maxPositionEmbeddings } = loaded.config;
+        const { numHiddenLayers: layers, numAttentionHeads: heads } = loaded.config;
         const layer = intOption("--layer", options.layer, 0, layers - 1, ` (the model has ${layers} layers)`);
         const head = intOption("--head", options.head, 0, heads - 1, ` (the model has ${heads} heads)`);
-        const maxLength = intOption("--max-length", options.maxLength, 2, maxPositionEmbeddings, " (config.json max_position_embeddings)");
         const input = options.pair === undefined ? text : ([text, options.pair] as const);
-        noteTruncation(loaded.tokenizer, [input], maxLength ?? loaded.maxLength, maxLength ? "--max-length" : "the model's maximum, config.json max_position_embeddings; --max-length sets it");
+        const maxLength = maxLengthOption(loaded, options, [input]);
         const { encoding, output } = encodeTexts(loaded, [input], { needWeights: true, maxLength });
         const tokens = encoding.rows[0].tokens;
         const n = tokens.length;

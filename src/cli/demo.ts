@@ -15,7 +15,7 @@ import { defaultModelDir } from "./model-default.ts";
 import { type GlobalOptions, runCommand } from "./run.ts";
 
 /** Q01's example: "it" should attend to "animal". */
-export const DEMO_SENTENCE = "The animal didn't cross the street because it was too tired";
+const DEMO_SENTENCE = "The animal didn't cross the street because it was too tired";
 
 /** The rows of the step table: a label and the trace entry it shows. */
 function steps(layers: number): [string, string][] {

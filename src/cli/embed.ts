@@ -8,9 +8,8 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { ConfigError, DataError } from "../errors.ts";
 import { embedTexts } from "../models/embeddings.ts";
-import { noteTruncation } from "./truncation.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
-import { type ModelOptions, addModelOptions, intOption, loadModelOption, poolingOption } from "./model-option.ts";
+import { type ModelOptions, addModelOptions, intOption, loadModelOption, maxLengthOption, poolingOption } from "./model-option.ts";
 
 /** The command's options. */
 interface EmbedOptions extends ModelOptions {
@@ -21,7 +20,7 @@ interface EmbedOptions extends ModelOptions {
 }
 
 /** The lines of a text file (or stdin for "-"): split on "\n", a final "\r" and the last empty line dropped. */
-export function readInputLines(path: string): string[] {
+function readInputLines(path: string): string[] {
   let text: string;
   try {
     text = readFileSync(path === "-" ? 0 : path, "utf8");
@@ -52,9 +51,7 @@ export function registerEmbed(program: Command): void {
         if (options.input === undefined && texts.length === 0) throw new ConfigError("nothing to embed: give texts (tsformer embed --model DIR \"a sentence\") or --input FILE");
         const lines = options.input !== undefined ? readInputLines(options.input) : texts;
         const loaded = await loadModelOption(options);
-        const maxLength = intOption("--max-length", options.maxLength, 2, loaded.config.maxPositionEmbeddings, " (config.json max_position_embeddings)");
-        const settings = { pooling, normalize, maxLength, batchSize };
-        noteTruncation(loaded.tokenizer, lines, maxLength ?? loaded.maxLength, maxLength ? "--max-length" : "the model's maximum, config.json max_position_embeddings; --max-length sets it");
+        const settings = { pooling, normalize, maxLength: maxLengthOption(loaded, options, lines), batchSize };
         if (options.input === undefined) {
           const vectors = embedTexts(loaded, lines, settings);
           printJsonLine({ model: loaded.dir, pooling, normalize, dimension: loaded.config.hiddenSize, embeddings: lines.map((text, i) => ({ text, embedding: Array.from(vectors[i]) })) });

@@ -1,8 +1,9 @@
-/** What the model commands (embed, similarity, attention) share: the `--model DIR` option, its loading, integer options. */
+/** What the model commands (embed, similarity, attention) share: the `--model DIR` option, its loading, `--max-length`, integer options. */
 import type { Command } from "commander";
 import { ConfigError } from "../errors.ts";
 import { type LoadedBert, loadBert } from "../models/load-bert.ts";
 import type { Pooling } from "../models/pooling.ts";
+import { noteTruncation } from "./truncation.ts";
 
 /** The options `addModelOptions` adds, as commander parses them. */
 export interface ModelOptions {
@@ -33,6 +34,16 @@ export function intOption(name: string, value: string | undefined, min: number, 
     throw new ConfigError(`${name} ${JSON.stringify(value)} must be ${range}${why}`);
   }
   return n;
+}
+
+/**
+ * `--max-length`, checked against config.json's max_position_embeddings (undefined when not given: the model's
+ * own limit applies); notes on stderr how many `inputs` that limit cuts.
+ */
+export function maxLengthOption(loaded: LoadedBert, options: ModelOptions, inputs: readonly (string | readonly [string, string])[]): number | undefined {
+  const maxLength = intOption("--max-length", options.maxLength, 2, loaded.config.maxPositionEmbeddings, " (config.json max_position_embeddings)");
+  noteTruncation(loaded.tokenizer, inputs, maxLength ?? loaded.maxLength, maxLength ? "--max-length" : "the model's maximum, config.json max_position_embeddings; --max-length sets it");
+  return maxLength;
 }
 
 /** `--pooling`, checked. */

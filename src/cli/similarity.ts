@@ -2,8 +2,7 @@
 import type { Command } from "commander";
 import { textSimilarity } from "../models/embeddings.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
-import { type ModelOptions, addModelOptions, intOption, loadModelOption, poolingOption } from "./model-option.ts";
-import { noteTruncation } from "./truncation.ts";
+import { type ModelOptions, addModelOptions, loadModelOption, maxLengthOption, poolingOption } from "./model-option.ts";
 
 /** The command's options. */
 interface SimilarityOptions extends ModelOptions {
@@ -23,8 +22,7 @@ export function registerSimilarity(program: Command): void {
       await runCommand(program.opts<GlobalOptions>(), async () => {
         const pooling = poolingOption(options.pooling);
         const loaded = await loadModelOption(options);
-        const maxLength = intOption("--max-length", options.maxLength, 2, loaded.config.maxPositionEmbeddings, " (config.json max_position_embeddings)");
-        noteTruncation(loaded.tokenizer, [a, b], maxLength ?? loaded.maxLength, maxLength ? "--max-length" : "the model's maximum, config.json max_position_embeddings; --max-length sets it");
+        const maxLength = maxLengthOption(loaded, options, [a, b]);
         const similarity = textSimilarity(loaded, a, b, { pooling, maxLength });
         if (options.json) printJsonLine({ a, b, pooling, similarity });
         else process.stdout.write(`${similarity.toFixed(4)}\n`);

@@ -112,7 +112,7 @@ function oneOf<T>(block: Record<string, unknown>, key: string, allowed: readonly
 }
 
 /** Parses config.json's `"tsformer"` object (written by exportHfFolder); every refusal names the field. */
-export function parseTsformerBlock(json: unknown, source = "config.json"): TsformerArchitecture {
+function parseTsformerBlock(json: unknown, source = "config.json"): TsformerArchitecture {
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(`${source}: field "tsformer" must be an object`);
   const t = json as Record<string, unknown>;
   if (t.format_version !== undefined && t.format_version !== 1) {
@@ -131,7 +131,7 @@ export function parseTsformerBlock(json: unknown, source = "config.json"): Tsfor
 }
 
 /** The `"tsformer"` object of config.json for these deviations. */
-export function tsformerBlockJson(t: TsformerArchitecture): Record<string, unknown> {
+function tsformerBlockJson(t: TsformerArchitecture): Record<string, unknown> {
   return {
     format_version: 1, positional: t.positional, scale_embedding: t.scaleEmbedding, embedding_norm: t.embeddingNorm,
     norm_first: t.normFirst, final_norm: t.finalNorm, pooling: t.pooling, ...(t.model ? { model: t.model } : {}),

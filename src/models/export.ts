@@ -66,7 +66,7 @@ export function bertConfigFor(model: TransformerEncoderModel): BertConfig {
 }
 
 /** The model's parameters under Hugging Face BERT names (`bert.` prefixed when there is a classifier, as BertForSequenceClassification saves). */
-export function hfBertTensors(model: TransformerEncoderModel): StoredTensorInput[] {
+function hfBertTensors(model: TransformerEncoderModel): StoredTensorInput[] {
   const prefixed = model.stateDict().has("classifier.weight");
   return [...model.stateDict()].map(([name, t]) => {
     const hf = toHfBertName(name, prefixed);
@@ -76,7 +76,7 @@ export function hfBertTensors(model: TransformerEncoderModel): StoredTensorInput
 }
 
 /** The files of the folder, by name (what `exportHfFolder` writes). */
-export function hfFolderFiles(model: TransformerEncoderModel, vocab: Vocabulary, tokenizer: ExportTokenizerSettings): Record<string, Uint8Array | string> {
+function hfFolderFiles(model: TransformerEncoderModel, vocab: Vocabulary, tokenizer: ExportTokenizerSettings): Record<string, Uint8Array | string> {
   const config = bertConfigFor(model);
   if (vocab.size > config.vocabSize) {
     throw new ConfigError(`exportHfFolder: the vocabulary has ${vocab.size} tokens but the model's embedding table has ${config.vocabSize} rows; export the vocabulary the model was trained with`);

@@ -9,11 +9,11 @@ import { dirname, join } from "node:path";
 import { CheckpointError, ConfigError, ShapeError, formatShape } from "../errors.ts";
 import { recoverDirectory } from "../io/atomic.ts";
 import { fromHfBertName, toHfBertName } from "../io/names.ts";
-import { type StoredTensor, oneLine, parseSafetensors, readSafetensorsFile } from "../io/safetensors.ts";
+import { type StoredTensor, oneLine, readSafetensorsFile } from "../io/safetensors.ts";
 import { SHARD_INDEX_FILE, readShardedSafetensors } from "../io/sharded.ts";
 import { checkArangeBuffer } from "../io/state.ts";
 import type { NamedArray } from "../nn/module.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
+import { loadCheckpoint, readTensors } from "../train/checkpoint.ts";
 import { BertTokenizer } from "../text/wordpiece.ts";
 import { Vocabulary } from "../text/vocab.ts";
 import { BertModel } from "./bert.ts";
@@ -125,17 +125,8 @@ function explainReadError(e: unknown, where: WeightsLocation): never {
 
 /** Reads the weights synchronously (the fixture runner is synchronous); shards are checked as readShardedSafetensors does. */
 function readWeightsSync(where: WeightsLocation): Map<string, StoredTensor> {
-  const readOne = (path: string): Map<string, StoredTensor> => {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new CheckpointError(`${path}: cannot read the file (${errno(e)})`);
-    }
-    return parseSafetensors(bytes, path).tensors;
-  };
   try {
-    if (where.kind === "single") return readOne(where.path);
+    if (where.kind === "single") return readTensors(where.path);
     const map = readJsonObject(where.path, "").weight_map;
     if (typeof map !== "object" || map === null || Array.isArray(map) || Object.keys(map).length === 0) {
       throw new CheckpointError(`${where.path}: "weight_map" is missing, empty or not an object`);
@@ -148,7 +139,7 @@ function readWeightsSync(where: WeightsLocation): Map<string, StoredTensor> {
         throw new CheckpointError(`${where.path}: tensor '${oneLine(name)}' names shard ${oneLine(JSON.stringify(shard))}, which is not a plain file name inside the folder`);
       }
       let tensors = shards.get(shard);
-      if (!tensors) shards.set(shard, (tensors = readOne(join(dirname(where.path), shard))));
+      if (!tensors) shards.set(shard, (tensors = readTensors(join(dirname(where.path), shard))));
       const t = tensors.get(name);
       if (!t) throw new CheckpointError(`${where.path}: tensor '${oneLine(name)}' is mapped to shard '${oneLine(shard)}', which does not contain it`);
       out.set(name, t);

@@ -58,6 +58,11 @@ export function epochBatches(examples: readonly EncodedExample[], batchSize: num
   return groups.map((g) => collate(g.map((i) => examples[i]), padId));
 }
 
+/** How many batches `epochBatches` makes of n examples: every pool but the last holds whole batches. */
+export function batchesPerEpoch(n: number, batchSize: number): number {
+  return Math.ceil(n / batchSize);
+}
+
 /** Batches in the given order, sorted by length for speed (evaluation: order does not matter). */
 export function evalBatches(examples: readonly EncodedExample[], batchSize: number, padId: number): { batch: Batch; indices: number[] }[] {
   const order = examples.map((_, i) => i).sort((a, b) => examples[a].ids.length - examples[b].ids.length);

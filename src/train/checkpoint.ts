@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError, ConfigError } from "../errors.ts";
-import { recoverDirectory, writeDirectoryAtomic } from "../io/atomic.ts";
+import { writeDirectoryAtomic } from "../io/atomic.ts";
 import { loadIntoModule } from "../io/load.ts";
 import { type StoredTensor, parseSafetensors, serializeSafetensors } from "../io/safetensors.ts";
 import { toStoredInputs } from "../io/state.ts";
@@ -76,9 +76,11 @@ function readJson(path: string): unknown {
 }
 
 /** Reads and checks a checkpoint's config.json. */
-export function readCheckpointConfig(dir: string): CheckpointConfig {
+function readCheckpointConfig(dir: string): CheckpointConfig {
   const path = join(dir, "config.json");
-  const raw = readJson(path) as Partial<CheckpointConfig> & Record<string, unknown>;
+  const json = readJson(path);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new CheckpointError(`${path}: expected a JSON object`);
+  const raw = json as Partial<CheckpointConfig> & Record<string, unknown>;
   if (raw.format !== "tsformer") {
     const hint = raw.model_type !== undefined ? " (a Hugging Face config: load it with --model as a BERT folder)" : "";
     throw new CheckpointError(`${path}: not a tsformer checkpoint (field "format" is ${JSON.stringify(raw.format)})${hint}`);
@@ -133,9 +135,4 @@ export function readTensors(path: string): Map<string, StoredTensor> {
     throw new CheckpointError(`${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseSafetensors(bytes, path).tensors;
-}
-
-/** Restores a checkpoint folder left half-swapped by a crash (see writeDirectoryAtomic). */
-export async function recoverCheckpoint(dir: string): Promise<void> {
-  await recoverDirectory(dir);
 }

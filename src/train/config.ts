@@ -32,7 +32,7 @@ export interface TrainConfig {
 }
 
 /** The defaults (the data must be given: a file or `--train`); configs/sst2.json is the shipped model's recipe. */
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   data: { train: "", format: "auto" },
   vocab: { base: "models/bert-tiny-sst2-encoder/vocab.txt", minFrequency: 1 },
   tokenizer: { doLowerCase: true, maxLength: 64 },

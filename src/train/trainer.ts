@@ -7,14 +7,15 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError, ConfigError } from "../errors.ts";
+import { recoverDirectory } from "../io/atomic.ts";
 import { serializeSafetensors } from "../io/safetensors.ts";
 import { EncoderClassifier } from "../models/classifier.ts";
 import { encoderConfig } from "../nn/model.ts";
 import { Rng } from "../tensor/random.ts";
 import { compactVocabulary } from "../text/compact-vocab.ts";
 import { Vocabulary } from "../text/vocab.ts";
-import { type EncodedExample, epochBatches } from "./batching.ts";
-import { type TokenizerSettings, readTensors, recoverCheckpoint, saveCheckpoint, tokenizerFor } from "./checkpoint.ts";
+import { type EncodedExample, batchesPerEpoch, epochBatches } from "./batching.ts";
+import { type TokenizerSettings, readTensors, saveCheckpoint, tokenizerFor } from "./checkpoint.ts";
 import type { TrainConfig } from "./config.ts";
 import { readDataset } from "./data.ts";
 import { type EvalResult, encodeText, evaluate } from "./evaluate.ts";
@@ -127,7 +128,7 @@ export async function train(config: TrainConfig, options: TrainHooks & { resume?
 
   let state: TrainerState | null = null;
   if (options.resume) {
-    await recoverCheckpoint(lastDir);
+    await recoverDirectory(lastDir);
     const statePath = join(lastDir, "trainer_state.json");
     if (!existsSync(statePath)) throw new CheckpointError(`${statePath}: nothing to resume (no saved run in ${config.out})`);
     state = JSON.parse(readFileSync(statePath, "utf8")) as TrainerState;
@@ -158,7 +159,7 @@ export async function train(config: TrainConfig, options: TrainHooks & { resume?
   const model = new EncoderClassifier({ encoder, pooling, labels: displayLabels, classifierDropout }, rng);
   const named = model.namedParameters().map(([name, param]) => ({ name, param }));
   const optimizer = makeOptimizer(config, named);
-  const stepsPerEpoch = epochBatches(train, config.batchSize, config.seed, 0, vocab.padId).length;
+  const stepsPerEpoch = batchesPerEpoch(train.length, config.batchSize);
   const plannedSteps = stepsPerEpoch * config.epochs;
   const totalSteps = config.maxSteps > 0 ? Math.min(plannedSteps, config.maxSteps) : plannedSteps;
   const schedule = makeSchedule(config, plannedSteps, encoder.dModel);
@@ -209,10 +210,11 @@ export async function train(config: TrainConfig, options: TrainHooks & { resume?
       s.batch++;
       s.trainSeconds += (performance.now() - started) / 1000;
       s.trainTokens += batch.tokens;
-      s.epochLossSum += loss.item();
+      const lossValue = loss.item();
+      s.epochLossSum += lossValue;
       s.epochBatches++;
       const info: StepInfo = {
-        step: s.step, totalSteps, epoch: s.epoch, loss: loss.item(), lr: optimizer.lr, gradNorm,
+        step: s.step, totalSteps, epoch: s.epoch, loss: lossValue, lr: optimizer.lr, gradNorm,
         tokensPerSecond: s.trainTokens / Math.max(s.trainSeconds, 1e-9), seconds: s.trainSeconds,
       };
       log({ type: "step", step: s.step, epoch: s.epoch, loss: info.loss, lr: info.lr, grad_norm: gradNorm, tokens_per_s: info.tokensPerSecond });

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Rng } from "../../src/tensor/index.ts";
-import { loadCheckpoint, recoverCheckpoint } from "../../src/train/checkpoint.ts";
+import { recoverDirectory } from "../../src/io/atomic.ts";
+import { loadCheckpoint } from "../../src/train/checkpoint.ts";
 import { train } from "../../src/train/trainer.ts";
 import { tinyConfig } from "./tiny.ts";
 
@@ -47,7 +48,7 @@ test("SIGKILL at random points never corrupts the checkpoint, and the resumed ru
     finished = !(await runAndKill(dir, saved(), 700 + rng.int(2300)));
     if (!finished) {
       kills++;
-      await recoverCheckpoint(last);
+      await recoverDirectory(last);
       if (existsSync(last)) loadCheckpoint(last); // whatever the moment of the kill, what is there loads
     }
   }

@@ -1,9 +1,10 @@
 /** The trainer: it learns, it is deterministic, and a resumed run continues exactly. */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { CheckpointError } from "../../src/errors.ts";
 import { loadCheckpoint } from "../../src/train/checkpoint.ts";
 import { readDataset } from "../../src/train/data.ts";
 import { encodeText, evaluate } from "../../src/train/evaluate.ts";
@@ -54,4 +55,12 @@ test("resume refuses a changed configuration and a folder with nothing saved", a
   const empty = mkdtempSync(join(tmpdir(), "tsformer-train-"));
   await assert.rejects(train(tinyConfig(empty), { resume: true }), /nothing to resume/);
   assert.ok(existsSync(join(dir, "run", "last", "optimizer.safetensors")));
+});
+
+test("a checkpoint whose config.json is not a JSON object is a typed error naming the file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsformer-train-"));
+  for (const text of ["null", "[]", "5"]) {
+    writeFileSync(join(dir, "config.json"), text);
+    assert.throws(() => loadCheckpoint(dir), (e: Error) => e instanceof CheckpointError && e.message === `${join(dir, "config.json")}: expected a JSON object`, text);
+  }
 });
