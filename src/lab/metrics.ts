@@ -72,6 +72,29 @@ export function targetMass(weights: Tensor, target: (i: number, n: number) => nu
   return perHead(weights, real, (row, i, n) => row[target(i, n)]);
 }
 
+/** One head's attention map averaged over the first `sequences` of a (batch, heads, n, n) tensor: n·n values, row = query. */
+export function meanAttentionMap(weights: Tensor, head: number, sequences: number): number[] {
+  const [, heads, n] = weights.shape;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let b = 0; b < sequences; b++) s += weights.data[((b * heads + head) * n + i) * n + j];
+      out.push(s / sequences);
+    }
+  }
+  return out;
+}
+
+/** Mean over the rows (last axis) of each row's largest value, e.g. the top probability of softmax rows. */
+export function meanRowMax(t: Tensor): number {
+  const cols = t.shape[t.rank - 1];
+  const rows = t.size / cols;
+  let s = 0;
+  for (let r = 0; r < rows; r++) s += Math.max(...t.data.subarray(r * cols, (r + 1) * cols));
+  return s / rows;
+}
+
 /**
  * Symmetry of a square matrix S (n × n, row-major): ⟨S, Sᵀ⟩ / ⟨S, S⟩, the cosine between S and its transpose.
  * 1 = symmetric, −1 = antisymmetric, about 0 for an unstructured matrix.

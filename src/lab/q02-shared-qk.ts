@@ -4,9 +4,9 @@ import { noGrad } from "../tensor/autograd.ts";
 import type { TransformerEncoderModel } from "../nn/model.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { barChart, heatmapChart, lineChart } from "./charts.ts";
-import { diagonalMass, fmt, mean, pct, scoreSymmetry, sig, targetMass } from "./metrics.ts";
+import { diagonalMass, fmt, mean, meanAttentionMap, pct, scoreSymmetry, sig, targetMass } from "./metrics.ts";
 import { type TaskBatch, copyPreviousTask } from "./tasks.ts";
-import { buildTokenModel, heldOutBatch, trainTokenTask } from "./train.ts";
+import { buildTokenModel, heldOutBatch, stepReaching, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 
 /** Layer-0 attention diagnostics: symmetry of QKᵀ, self-attention and mass on the previous position. */
@@ -31,15 +31,15 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
   const rows = heads.flatMap((h) => [false, true].map((shareQK) => {
     const model = { dModel: 64, heads: h, dFF: 128, attention: { shareQK } };
     const init = diagnose(buildTokenModel(task, model, seeds[0]).model, heldOutBatch(task, seeds[0], 64));
-    const runs = seeds.map((seed) => trainTokenTask({ task, steps, batch: ctx.quick ? 32 : 64, lr: 3e-3, seed, evalPoints: 10, model }));
+    const { runs, accuracies, accuracy } = trainSeeds({ task, steps, batch: ctx.quick ? 32 : 64, lr: 3e-3, evalPoints: 10, model }, seeds);
     const trained = diagnose(runs[0].model, runs[0].evalBatch);
     const key = `${h} head${h > 1 ? "s" : ""}, ${shareQK ? "shared W_Q = W_K" : "separate W_Q, W_K"}`;
-    ctx.log(`${key}: ${runs.map((r) => pct(r.accuracy)).join(", ")}`);
+    ctx.log(`${key}: ${accuracies.map(pct).join(", ")}`);
     // Steps to 90% held-out accuracy, averaged over seeds (the budget when a seed never gets there).
-    const reached = runs.map((r) => r.curve.find((p) => p.accuracy >= 0.9)?.step);
+    const reached = runs.map((r) => stepReaching(r.curve, 0.9));
     const s90 = mean(reached.map((s) => s ?? steps));
-    const s90Text = `${reached.every((s) => s !== undefined) ? "" : "≥ "}${fmt(s90)}`;
-    return { h, shareQK, key, init, trained, s90, s90Text, accuracy: mean(runs.map((r) => r.accuracy)), accuracies: runs.map((r) => r.accuracy), parameters: runs[0].parameters, curve: runs[0].curve };
+    const s90Text = `${reached.every((s) => s !== null) ? "" : "≥ "}${fmt(s90)}`;
+    return { h, shareQK, key, init, trained, s90, s90Text, accuracy, accuracies, parameters: runs[0].parameters, curve: runs[0].curve };
   }));
   const sep = rows.filter((r) => !r.shareQK);
   const sh = rows.filter((r) => r.shareQK);
@@ -81,17 +81,8 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     },
   ];
 
-  const heat = (r: (typeof rows)[number], label: string): { query: number; key: number; p: number; model: string }[] => {
-    const out: { query: number; key: number; p: number; model: string }[] = [];
-    const w = r.trained.weights;
-    const hs = w.shape[1];
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let b = 0; b < 32; b++) s += w.data[((b * hs) * n + i) * n + j];
-      out.push({ query: i, key: j, p: sig(s / 32, 3), model: label });
-    }
-    return out;
-  };
+  const heat = (r: (typeof rows)[number], label: string): { query: number; key: number; p: number; model: string }[] =>
+    meanAttentionMap(r.trained.weights, 0, 32).map((p, k) => ({ query: Math.floor(k / n), key: k % n, p: sig(p, 3), model: label }));
   const one = rows.filter((r) => r.h === 1);
   return {
     claims,

@@ -10,9 +10,9 @@ import { sum } from "../tensor/ops/reduce.ts";
 import { softmax } from "../tensor/ops/nn.ts";
 import { Rng } from "../tensor/random.ts";
 import { barChart, lineChart } from "./charts.ts";
-import { entropy, fitPowerLaw, fmt, pct, sig, variance } from "./metrics.ts";
+import { entropy, fitPowerLaw, fmt, meanRowMax, pct, sig, variance } from "./metrics.ts";
 import { copyPreviousTask } from "./tasks.ts";
-import { attentionOf, buildTokenModel, heldOutBatch, trainTokenTask } from "./train.ts";
+import { attentionOf, buildTokenModel, heldOutBatch, stepReaching, trainTokenTask } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 
 /** Statistics of softmax(q·K ⋅ s) over n keys for unit-variance q and keys, with and without s = 1/√d_k. */
@@ -34,14 +34,9 @@ function saturation(dk: number, n: number, samples: number, scaled: boolean, rng
     }
     return acc / samples;
   };
-  let maxP = 0;
   let ent = 0;
-  for (let m = 0; m < samples; m++) {
-    const row = p.data.subarray(m * n, (m + 1) * n);
-    maxP += Math.max(...row);
-    ent += entropy(row);
-  }
-  return { maxProb: maxP / samples, entropy: ent / samples, gradScores: rowNorm(s.grad!.data, n), gradQ: rowNorm(q.grad!.data, dk) };
+  for (let m = 0; m < samples; m++) ent += entropy(p.data.subarray(m * n, (m + 1) * n));
+  return { maxProb: meanRowMax(p), entropy: ent / samples, gradScores: rowNorm(s.grad!.data, n), gradQ: rowNorm(q.grad!.data, dk) };
 }
 
 const NOTES_EXAMPLE = [1, 2, 8, 2, 16];
@@ -90,12 +85,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
   // The top attention probability of each variant at initialisation, on the held-out batch.
   const initStats = variants.map((v) => {
     const { model } = buildTokenModel(task, modelOf(v), ctx.seed, prepare(v.t5));
-    const a = attentionOf(model, heldOutBatch(task, ctx.seed, 64))[0];
-    const n = a.shape[3];
-    const rows = a.size / n;
-    let maxP = 0;
-    for (let i = 0; i < rows; i++) maxP += Math.max(...a.data.subarray(i * n, (i + 1) * n));
-    return { key: v.key, maxProb: maxP / rows };
+    return { key: v.key, maxProb: meanRowMax(attentionOf(model, heldOutBatch(task, ctx.seed, 64))[0]) };
   });
   // 4. The notes' example.
   const ex = tensor(NOTES_EXAMPLE);
@@ -111,10 +101,8 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
   const scoresShape = [...trace.get("scores_raw")!.shape];
   const qShape = [...trace.get("q")!.shape];
 
-  const accOf = (key: string): number => runs.find((r) => r.key === key)!.run.accuracy;
-  const [accScaled, accUnscaled, accT5] = [accOf(variants[0].key), accOf(variants[1].key), accOf(variants[2].key)];
-  const stepsTo = (key: string, target: number): number | null => runs.find((r) => r.key === key)!.run.curve.find((p) => p.accuracy >= target)?.step ?? null;
-  const s90 = variants.map((v) => stepsTo(v.key, 0.9));
+  const [accScaled, accUnscaled, accT5] = runs.map((r) => r.run.accuracy);
+  const s90 = runs.map((r) => stepReaching(r.run.curve, 0.9));
   const stepsText = (s: number | null): string => (s === null ? `not within ${steps}` : String(s));
   const stepsTextZh = (s: number | null): string => (s === null ? `${steps} 步内未达到` : `${s} 步`);
   const dkBig = big.dk;

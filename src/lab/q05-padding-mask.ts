@@ -30,12 +30,22 @@ function textbookSoftmax(row: ArrayLike<number>): number[] {
   return e.map((x) => x / s);
 }
 
+/** Fraction of rows of a (…, n) tensor for which `bad(row)` holds. */
+function rowFraction(t: Tensor, bad: (row: Float32Array) => boolean): number {
+  const n = t.shape[t.rank - 1];
+  let count = 0;
+  for (let r = 0; r < t.size / n; r++) if (bad(t.data.subarray(r * n, (r + 1) * n))) count++;
+  return count / (t.size / n);
+}
+
 /** Fraction of rows of a (…, n) tensor that contain a NaN. */
 function nanRows(t: Tensor): number {
-  const n = t.shape[t.rank - 1];
-  let bad = 0;
-  for (let r = 0; r < t.size / n; r++) if (t.data.subarray(r * n, (r + 1) * n).some((x) => Number.isNaN(x))) bad++;
-  return bad / (t.size / n);
+  return rowFraction(t, (row) => row.some((x) => Number.isNaN(x)));
+}
+
+/** Fraction of rows of a (…, n) tensor that the textbook softmax (PyTorch) turns into NaN. */
+function textbookNanRows(t: Tensor): number {
+  return rowFraction(t, (row) => textbookSoftmax(row).some(Number.isNaN));
 }
 
 async function run(ctx: LabContext): Promise<QuestionOutput> {
@@ -88,31 +98,17 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
   const maxAbsDiff = (a: Tensor, b: Tensor): number => a.data.reduce((mx, v, i) => Math.max(mx, Math.abs(v - b.data[i])), 0);
   const added = softmax(add(scores, notesKeyRows));
   const addedShift = maxAbsDiff(realRows(added), realRows(ref));
-  const outerTextbook = (() => {
-    let nanRowsCount = 0;
-    const all = add(scores, notesOuter);
-    for (let r = 0; r < all.size / n; r++) if (textbookSoftmax(all.data.subarray(r * n, (r + 1) * n)).some(Number.isNaN)) nanRowsCount++;
-    return nanRowsCount / (all.size / n);
-  })();
+  const outerTextbook = textbookNanRows(add(scores, notesOuter));
   const multiplied = softmax(mul(scores, notesOuter)); // s·1 = s, s·(−∞) = ∓∞ by the sign of s
   const mulRealRows = realRows(multiplied);
-  let wrongRows = 0;
-  for (let r = 0; r < mulRealRows.size / n; r++) {
-    const row = mulRealRows.data.subarray(r * n, (r + 1) * n);
-    const padMass = row.slice(real).reduce((a, b) => a + b, 0);
-    if (row.some(Number.isNaN) || padMass > 0.01) wrongRows++;
-  }
-  const mulWrong = wrongRows / (mulRealRows.size / n);
+  const mulWrong = rowFraction(mulRealRows, (row) => row.some(Number.isNaN) || row.slice(real).reduce((a, b) => a + b, 0) > 0.01);
   const oneMinus = matrix((i, j) => 1 - m[i] * m[j]);
   const zeroTimesInf = add(mul(scores, matrix((i, j) => m[i] * m[j])), mul(oneMinus, new Tensor(new Float32Array([-Infinity]), [1, 1, 1, 1])));
   const zeroInfNan = nanRows(zeroTimesInf); // rows holding a 0·(−∞) = NaN score
-  const zeroInfTextbook = (() => {
-    let bad = 0;
-    for (let r = 0; r < zeroTimesInf.size / n; r++) if (textbookSoftmax(zeroTimesInf.data.subarray(r * n, (r + 1) * n)).some(Number.isNaN)) bad++;
-    return bad / (zeroTimesInf.size / n);
-  })();
+  const zeroInfTextbook = textbookNanRows(zeroTimesInf);
   // The engine's softmax on those rows: what the real queries end up attending with.
-  const zeroInfEngineMass = Math.max(...Array.from({ length: 4 * real }, (_, r) => realRows(softmax(zeroTimesInf)).data.subarray(r * n, (r + 1) * n).reduce((a, b) => a + b, 0)));
+  const zeroInfReal = realRows(softmax(zeroTimesInf));
+  const zeroInfEngineMass = Math.max(...Array.from({ length: 4 * real }, (_, r) => zeroInfReal.data.subarray(r * n, (r + 1) * n).reduce((a, b) => a + b, 0)));
   const additiveOk = maxAbsDiff(realRows(softmax(add(scores, zeroInf))), realRows(ref));
 
   const maskedMax = Math.max(...drift.map((r) => r.masked));

@@ -6,10 +6,10 @@ import { randn } from "../tensor/creation.ts";
 import { Rng } from "../tensor/random.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { barChart, lineChart } from "./charts.ts";
-import { fmt, mean, pct, sig } from "./metrics.ts";
+import { fmt, pct, sig } from "./metrics.ts";
 import { twoRelationTask } from "./tasks.ts";
 import { attentionFlops, timeInterleaved } from "./timing.ts";
-import { trainTokenTask } from "./train.ts";
+import { trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 
 /** Sets W_O to the identity (bias 0) and returns it to be frozen: the heads are concatenated and passed on unmixed. */
@@ -53,10 +53,10 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     { key: "4 heads × d_k 16, W_O = identity (frozen)", model: { dModel: 64, heads: 4 }, identity: true },
   ];
   const runs = variants.map((v) => {
-    const rs = seeds.map((seed) => trainTokenTask({ task, steps, batch: ctx.quick ? 32 : 64, lr: 3e-3, seed, evalPoints: 10, model: { dFF: 128, ...v.model }, prepare: v.identity ? identityOutProj : undefined }));
+    const { runs: rs, accuracies, accuracy } = trainSeeds({ task, steps, batch: ctx.quick ? 32 : 64, lr: 3e-3, evalPoints: 10, model: { dFF: 128, ...v.model }, prepare: v.identity ? identityOutProj : undefined }, seeds);
     const attn = rs[0].model.encoder.layers.items[0].selfAttn;
-    ctx.log(`${v.key}: ${rs.map((r) => pct(r.accuracy)).join(", ")}`);
-    return { ...v, accuracy: mean(rs.map((r) => r.accuracy)), accuracies: rs.map((r) => r.accuracy), parameters: rs[0].parameters, attentionParameters: attn.parameterCount() - (v.identity ? attn.outProj.parameterCount() : 0), curve: rs[0].curve };
+    ctx.log(`${v.key}: ${accuracies.map(pct).join(", ")}`);
+    return { ...v, accuracy, accuracies, parameters: rs[0].parameters, attentionParameters: attn.parameterCount() - (v.identity ? attn.outProj.parameterCount() : 0), curve: rs[0].curve };
   });
   const [reduced, single, narrow, noReduction, identity] = runs;
 

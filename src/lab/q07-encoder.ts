@@ -6,7 +6,6 @@ import type { EncoderClassifier } from "../models/classifier.ts";
 import { maskFromLengths } from "../nn/masks.ts";
 import { Trace } from "../nn/trace.ts";
 import { noGrad } from "../tensor/autograd.ts";
-import { reshape } from "../tensor/ops/layout.ts";
 import { Rng } from "../tensor/random.ts";
 import { Tensor, indexTensor } from "../tensor/tensor.ts";
 import type { BertTokenizer } from "../text/wordpiece.ts";
@@ -17,7 +16,7 @@ import { barChart, lineChart } from "./charts.ts";
 import { fmt, gradNorm, mean, pct, rowStats, sig, std, tensorStats } from "./metrics.ts";
 import { loadSst2, trainSst2 } from "./sst2.ts";
 import { copyPreviousTask, sampleBatch } from "./tasks.ts";
-import { buildTokenModel, trainTokenTask } from "./train.ts";
+import { buildTokenModel, logitsOf, trainTokenTask } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 
 /** Q01's example sentence (the one `tsformer demo` runs). */
@@ -25,14 +24,12 @@ const SENTENCE = "The animal didn't cross the street because it was too tired";
 
 /** The classifier Q07 inspects: --model, else the shipped models/default, else a small one trained now. */
 function resolveModel(ctx: LabContext): { model: EncoderClassifier; tokenizer: BertTokenizer; maxLength: number; source: string } {
-  const candidates = ctx.modelDir ? [ctx.modelDir] : [shippedPath("models/default")];
-  for (const dir of candidates) {
-    if (ctx.modelDir || existsSync(join(dir, "config.json"))) {
-      const loaded = loadCheckpoint(dir);
-      // Shown relative to the checkout, so reports read the same on every machine.
-      const shown = relative(shippedPath("."), resolve(dir));
-      return { model: loaded.model, tokenizer: loaded.tokenizer, maxLength: loaded.config.tokenizer.maxLength, source: shown.startsWith("..") ? dir : shown };
-    }
+  const dir = ctx.modelDir || shippedPath("models/default");
+  if (ctx.modelDir || existsSync(join(dir, "config.json"))) {
+    const loaded = loadCheckpoint(dir);
+    // Shown relative to the checkout, so reports read the same on every machine.
+    const shown = relative(shippedPath("."), resolve(dir));
+    return { model: loaded.model, tokenizer: loaded.tokenizer, maxLength: loaded.config.tokenizer.maxLength, source: shown.startsWith("..") ? dir : shown };
   }
   ctx.log("no trained classifier found: training a small one on SST-2");
   const r = trainSst2({ encoder: { dModel: 64, heads: 4, dFF: 128 }, epochs: 1, trainLimit: ctx.quick ? 1000 : undefined, seed: ctx.seed });
@@ -117,8 +114,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     const { model: m, head } = buildTokenModel(task, config, ctx.seed);
     m.train();
     const batch = sampleBatch(task, new Rng(ctx.seed + 5), batchSize);
-    const logits = reshape(head.forward(m.forward(batch.ids).lastHiddenState), [batch.targets.data.length, task.classes]);
-    crossEntropy(logits, batch.targets).backward();
+    crossEntropy(logitsOf(m, head, batch, task.classes), batch.targets).backward();
     const norms = m.encoder.layers.items.map((layer) => gradNorm(layer.parameters()));
     const r = trainTokenTask({ task, steps: trainSteps, batch: batchSize, lr: 1e-3, seed: ctx.seed, evalPoints: 6, model: config });
     ctx.log(`${s.key}: gradient ratio first/last ${fmt(norms[0] / norms[depth - 1])}, accuracy ${pct(r.accuracy)}`);

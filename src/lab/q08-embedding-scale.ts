@@ -6,22 +6,13 @@ import { randn } from "../tensor/creation.ts";
 import { matmul } from "../tensor/ops/linalg.ts";
 import { softmax } from "../tensor/ops/nn.ts";
 import { Rng } from "../tensor/random.ts";
-import { Tensor } from "../tensor/tensor.ts";
 import { barChart, lineChart } from "./charts.ts";
-import { fmt, mean, pct, sig, std } from "./metrics.ts";
+import { fmt, mean, meanRowMax, pct, sig, std } from "./metrics.ts";
 import { twoRelationTask } from "./tasks.ts";
-import { trainTokenTask } from "./train.ts";
+import { stepReaching, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 
 const VOCAB = 30522; // BERT's vocabulary
-
-/** Mean of each row's largest softmax probability. */
-function meanMaxProb(logits: Float32Array, cols: number): number {
-  const p = softmax(new Tensor(logits, [logits.length / cols, cols]));
-  let s = 0;
-  for (let r = 0; r < p.size / cols; r++) s += Math.max(...p.data.subarray(r * cols, (r + 1) * cols));
-  return s / (p.size / cols);
-}
 
 async function run(ctx: LabContext): Promise<QuestionOutput> {
   const rng = new Rng(ctx.seed);
@@ -51,10 +42,10 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     { key: "N(0, 1), no factor (PyTorch default)", initStd: 1, scale: false },
   ];
   const runs = variants.map((v) => {
-    const rs = seeds.map((seed) => trainTokenTask({ task, steps, batch: ctx.quick ? 32 : 64, lr: 3e-3, seed, evalPoints: 10, model: { dModel, heads: 4, dFF: 128, embeddingInitStd: v.initStd, scaleEmbedding: v.scale } }));
-    ctx.log(`${v.key}: ${rs.map((r) => pct(r.accuracy)).join(", ")}`);
+    const { runs: rs, accuracies, accuracy } = trainSeeds({ task, steps, batch: ctx.quick ? 32 : 64, lr: 3e-3, evalPoints: 10, model: { dModel, heads: 4, dFF: 128, embeddingInitStd: v.initStd, scaleEmbedding: v.scale } }, seeds);
+    ctx.log(`${v.key}: ${accuracies.map(pct).join(", ")}`);
     const embStd = (v.initStd ?? dModel ** -0.5) * (v.scale ? Math.sqrt(dModel) : 1);
-    return { ...v, embStd, accuracy: mean(rs.map((r) => r.accuracy)), accuracies: rs.map((r) => r.accuracy), curve: rs[0].curve, s90: rs[0].curve.find((p) => p.accuracy >= 0.9)?.step ?? null };
+    return { ...v, embStd, accuracy, accuracies, curve: rs[0].curve, s90: stepReaching(rs[0].curve, 0.9) };
   });
   const [base, noFactor, bigScaled, bigPlain] = runs;
   // 3. Weight tying (the paper, §3.4): logits = h·Eᵀ with the embedding matrix E as the output layer, h of unit variance.
@@ -63,7 +54,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
   const tying = [{ key: "N(0, 1/d)", initStd: undefined as number | undefined }, { key: "N(0, 1)", initStd: 1 }].map((t) => {
     const e = new Embedding(8192, tieD, { initStd: t.initStd, rng, paddingIdx: null });
     const logits = noGrad(() => matmul(h, e.weight.detach(), { transB: true }));
-    return { key: t.key, logitStd: std(logits.data), maxProb: meanMaxProb(logits.data, 8192) };
+    return { key: t.key, logitStd: std(logits.data), maxProb: meanRowMax(softmax(logits)) };
   });
   const stepsText = (s: number | null): string => (s === null ? `>${steps}` : String(s));
 

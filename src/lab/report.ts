@@ -1,6 +1,7 @@
 /** Writes a question's folder (result.json, report.md, charts as SVG) and the index (index.html, index.md) of a lab run. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { renderSvg } from "./charts.ts";
 import { type Claim, type LabResult, type Question, type QuestionOutput, QUESTION_IDS, type Table, type Verdict } from "./types.ts";
 
@@ -63,7 +64,8 @@ export async function writeQuestion(outDir: string, q: Question, out: QuestionOu
     charts: out.charts.map((c) => `${c.name}.svg`),
   };
   for (const c of out.charts) writeFileSync(join(dir, `${c.name}.svg`), await renderSvg(c.spec));
-  writeFileSync(join(dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+  // Atomic: `readResults` parses every result.json of the folder, so an interrupted run must not leave half of one.
+  await writeFileAtomic(join(dir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(dir, "report.md"), reportMarkdown(q, out, result));
   return result;
 }

@@ -11,6 +11,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { crossEntropy } from "../train/losses.ts";
 import { AdamW, clipGradNorm } from "../train/optim.ts";
 import { warmupDecaySchedule } from "../train/schedule.ts";
+import { mean } from "./metrics.ts";
 import { IGNORE, type TaskBatch, type TokenTask, sampleBatch } from "./tasks.ts";
 
 /** One point of a training curve. */
@@ -51,7 +52,7 @@ export interface TokenRunResult {
 }
 
 /** Logits (batch·n, classes) of the model and head on ids. */
-function logitsOf(model: TransformerEncoderModel, head: Linear, batch: TaskBatch, classes: number): Tensor {
+export function logitsOf(model: TransformerEncoderModel, head: Linear, batch: TaskBatch, classes: number): Tensor {
   const hidden = model.forward(batch.ids).lastHiddenState;
   return reshape(head.forward(hidden), [batch.targets.data.length, classes]);
 }
@@ -128,6 +129,18 @@ export function trainTokenTask(o: TokenRunOptions): TokenRunResult {
     model, head, curve, accuracy: last.accuracy, loss: last.loss, evalBatch,
     parameters: params.reduce((n, p) => n + p.size, 0), seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** `trainTokenTask` once per seed: every run (the first one's model and curve are the ones shown), each final accuracy and their mean. */
+export function trainSeeds(o: Omit<TokenRunOptions, "seed">, seeds: readonly number[]): { runs: TokenRunResult[]; accuracies: number[]; accuracy: number } {
+  const runs = seeds.map((seed) => trainTokenTask({ ...o, seed }));
+  const accuracies = runs.map((r) => r.accuracy);
+  return { runs, accuracies, accuracy: mean(accuracies) };
+}
+
+/** The first step of a curve whose held-out accuracy reached `target`, or null when none did. */
+export function stepReaching(curve: readonly CurvePoint[], target: number): number | null {
+  return curve.find((p) => p.accuracy >= target)?.step ?? null;
 }
 
 /** The attention probabilities of every layer on a batch: (batch, heads, n, n) each. */

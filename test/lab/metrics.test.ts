@@ -2,10 +2,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { lineChart, renderSvg } from "../../src/lab/charts.ts";
-import { diagonalMass, entropy, fitPowerLaw, fmt, headEntropies, median, rowStats, scoreSymmetry, symmetry, targetMass, variance } from "../../src/lab/metrics.ts";
+import { diagonalMass, entropy, fitPowerLaw, fmt, headEntropies, meanAttentionMap, meanRowMax, median, rowStats, scoreSymmetry, symmetry, targetMass, variance } from "../../src/lab/metrics.ts";
 import { parseQuestionIds } from "../../src/lab/runner.ts";
 import { IGNORE, copyPreviousTask, twoRelationTask } from "../../src/lab/tasks.ts";
 import { attentionFlops } from "../../src/lab/timing.ts";
+import { stepReaching } from "../../src/lab/train.ts";
 import { Tensor } from "../../src/tensor/tensor.ts";
 
 /** (1, heads, n, n) attention weights from row-major per-head matrices. */
@@ -36,6 +37,24 @@ test("diagonal mass: 1 for identity attention, 1/n for uniform, padding queries 
   // With query 2 marked as padding, only queries 0 and 1 count: the "prev" head's diagonal is (1 + 0) / 2.
   const real = { shape: [1, 3], data: Uint8Array.from([1, 1, 0]) };
   assert.equal(diagonalMass(w, real)[2], 0.5);
+});
+
+test("mean attention map of one head over the first sequences; mean of row maxima", () => {
+  // (batch 3, heads 2, 2, 2): head 1 of sequences 0 and 1 averaged; sequence 2 and head 0 left out.
+  const w = new Tensor(Float32Array.from([
+    9, 9, 9, 9, 1, 0, 0, 1,
+    9, 9, 9, 9, 0, 1, 1, 0,
+    9, 9, 9, 9, 9, 9, 9, 9,
+  ]), [3, 2, 2, 2]);
+  assert.deepEqual(meanAttentionMap(w, 1, 2), [0.5, 0.5, 0.5, 0.5]);
+  assert.deepEqual(meanAttentionMap(w, 0, 1), [9, 9, 9, 9]);
+  assert.equal(meanRowMax(new Tensor(Float32Array.from([0.5, 0.25, 0.25, 0, 1, 0]), [2, 3])), 0.75);
+});
+
+test("step reaching a target accuracy: the first such point of the curve, null when none", () => {
+  const curve = [{ step: 0, loss: 2, accuracy: 0.1 }, { step: 10, loss: 1, accuracy: 0.92 }, { step: 20, loss: 0.5, accuracy: 0.95 }];
+  assert.equal(stepReaching(curve, 0.9), 10);
+  assert.equal(stepReaching(curve, 0.99), null);
 });
 
 test("symmetry: 1 symmetric, −1 antisymmetric, 0 strictly triangular; shape checked", () => {
