@@ -17,9 +17,10 @@ const send = (m: ChildMessage): Promise<void> => new Promise((resolve) => {
   process.send!(m, undefined, {}, () => resolve());
 });
 
-function setUp(spec: SystemSpec, workload: Workload, onnxPath: string | null): Promise<Runner> {
+function setUp(spec: SystemSpec, workload: Workload, modelPath: string | null): Promise<Runner> {
   if (spec.system === "tsformer-wasm" || spec.system === "tsformer-reference") return tsformerRunner(workload, spec);
-  if (spec.system === "onnxruntime-node" || spec.system === "onnxruntime-web") return ortRunner(workload, spec, onnxPath);
+  if (spec.system === "onnxruntime-node" || spec.system === "onnxruntime-web") return ortRunner(workload, spec, modelPath);
+  if (spec.system === "pytorch") throw new Error("the PyTorch peer runs in a Python process (bench/peers/pytorch_bert.py)");
   return tfjsRunner(workload, spec);
 }
 
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
       try {
         if (m.type === "setup") {
           const started = performance.now();
-          runner = await setUp(task.spec, m.workload, m.onnxPath);
+          runner = await setUp(task.spec, m.workload, m.modelPath);
           await send({ type: "ready", loadMs: performance.now() - started, loadPeakMiB: peakRssMiB() });
         } else if (m.type === "run") {
           const t = performance.now();
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
       }
     })();
   });
+  process.on("disconnect", () => process.exit(0)); // the parent died: its children must not linger
   await send({ type: "started" });
 }
 

@@ -3,9 +3,11 @@
  * one call per system per round, the order rotated each round, a short pause between calls so no system's spinning
  * threads overlap the next one's call — and collects times, outputs and peak RSS.
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, fork, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { PYTORCH_SCRIPT, peerEnv } from "./peers/pytorch.ts";
 import type { ChildMessage, ChildTask, MemoryResult, ParentMessage, SystemSpec } from "./protocol.ts";
 import type { Workload } from "./workloads.ts";
 
@@ -28,25 +30,64 @@ export interface SystemResult {
   skipped: string | null;
 }
 
+/** A message of the PyTorch peer, a JSON line (its output comes as an array of numbers, null for non-finite ones). */
+export function parsePeerLine(line: string): ChildMessage | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return null; // not a protocol line (a library printing to stdout): ignored
+  }
+  if (typeof m !== "object" || m === null || typeof (m as { type?: unknown }).type !== "string") return null;
+  const message = m as ChildMessage | { type: "output"; data: (number | null)[] };
+  if (message.type !== "output") return message;
+  return { type: "output", data: Float32Array.from(message.data, (x) => x ?? Number.NaN) };
+}
+
 /** A child process with a one-request-at-a-time message channel. */
 class Child {
   private readonly inbox: ChildMessage[] = [];
   private waiting: ((m: ChildMessage) => void) | null = null;
   private stderr = "";
 
-  constructor(private readonly proc: ChildProcess) {
-    proc.on("message", (m: ChildMessage) => this.deliver(m));
+  /** `post` hands a message to the child, false when its channel is closed. */
+  private constructor(private readonly proc: ChildProcess, private readonly post: (m: ParentMessage) => boolean) {
     proc.stderr?.on("data", (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-2000);
     });
     proc.on("exit", (code) => this.deliver({ type: "error", message: `child exited (${code}) ${this.lastError()}`.trim() }));
+    proc.on("error", (e) => this.deliver({ type: "error", message: `child failed: ${e.message}` }));
   }
 
-  /** Starts `bench/child.ts` on a task. */
+  /** Starts `bench/child.ts` on a task, over Node's IPC channel. */
   static start(task: ChildTask): Child {
-    return new Child(fork(join(BENCH_DIR, "child.ts"), [JSON.stringify(task)], {
+    const proc = fork(join(BENCH_DIR, "child.ts"), [JSON.stringify(task)], {
       cwd: ROOT, execArgv: ["--import", "tsx"], serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"],
-    }));
+    });
+    const child = new Child(proc, (m) => {
+      if (!proc.connected) return false;
+      proc.send(m); // false only says messages are queued: they are still delivered
+      return true;
+    });
+    proc.on("message", (m: ChildMessage) => child.deliver(m));
+    return child;
+  }
+
+  /** Starts the PyTorch peer (bench/peers/pytorch_bert.py) with `python`, over JSON lines on its stdin and stdout. */
+  static startPython(python: string, spec: SystemSpec): Child {
+    const proc = spawn(python, [PYTORCH_SCRIPT, JSON.stringify(spec)], { cwd: ROOT, env: peerEnv(spec.threads), stdio: ["pipe", "pipe", "pipe"] });
+    const stdin = proc.stdin!;
+    stdin.on("error", () => undefined); // a peer that died: its exit is reported as the error
+    const child = new Child(proc, (m) => {
+      if (!stdin.writable) return false;
+      stdin.write(`${JSON.stringify(m)}\n`);
+      return true;
+    });
+    createInterface({ input: proc.stdout! }).on("line", (line) => {
+      const m = parsePeerLine(line);
+      if (m) child.deliver(m);
+    });
+    return child;
   }
 
   private lastError(): string {
@@ -76,7 +117,7 @@ class Child {
 
   /** Sends a message and waits for the answer; an error answer throws. */
   async ask(m: ParentMessage): Promise<ChildMessage> {
-    this.proc.send(m);
+    if (!this.post(m)) throw new Error(`child gone ${this.lastError()}`.trim());
     const answer = await this.next();
     if (answer.type === "error") throw new Error(answer.message);
     return answer;
@@ -84,8 +125,7 @@ class Child {
 
   /** Asks the child to exit (it answers nothing); a child that does not exit within a second is killed. */
   exit(): void {
-    if (this.proc.exitCode !== null || !this.proc.connected) return this.kill();
-    this.proc.send({ type: "exit" } satisfies ParentMessage);
+    if (this.proc.exitCode !== null || !this.post({ type: "exit" })) return this.kill();
     setTimeout(() => this.kill(), 1000).unref();
   }
 
@@ -98,11 +138,12 @@ class Child {
 /**
  * The child processes of a run, one per system. By default a workload's children exit after it (so each workload's
  * peak RSS is its own); with `reuse` (quick smoke runs) a system's child serves every workload, saving start-ups.
+ * `python` is the interpreter that runs the PyTorch peer (null where none imports torch).
  */
 export class ChildPool {
   private readonly children = new Map<string, Child>();
 
-  constructor(private readonly reuse: boolean) {}
+  constructor(private readonly reuse: boolean, private readonly python: string | null = null) {}
 
   private static key(spec: SystemSpec): string {
     return `${spec.system}×${spec.threads}`;
@@ -112,7 +153,10 @@ export class ChildPool {
   async get(spec: SystemSpec): Promise<Child> {
     const kept = this.children.get(ChildPool.key(spec));
     if (kept) return kept;
-    const child = Child.start({ kind: "system", spec });
+    let child: Child;
+    if (spec.system !== "pytorch") child = Child.start({ kind: "system", spec });
+    else if (this.python) child = Child.startPython(this.python, spec);
+    else throw new Error("no Python with torch");
     const hello = await child.next();
     if (hello.type !== "started") {
       child.kill();
@@ -145,7 +189,8 @@ export interface RunOptions {
   warmup: number;
   /** A system whose warm-up call takes longer than this is dropped (≥ `runs` more calls would take minutes). */
   maxCallMs: number;
-  onnxPath: string | null;
+  /** The file a system sets the workload up from (see ParentMessage's `setup`). */
+  modelPath: string | null;
   log: (line: string) => void;
   /** Start every child at once (quick smoke runs); by default one after another. */
   parallelStart?: boolean;
@@ -169,7 +214,7 @@ export async function runWorkload(workload: Workload, specs: SystemSpec[], o: Ru
     const setUp = async (r: SystemResult): Promise<void> => {
       try {
         const child = await pool.get(r.spec);
-        const ready = await child.ask({ type: "setup", workload, onnxPath: o.onnxPath });
+        const ready = await child.ask({ type: "setup", workload, modelPath: o.modelPath });
         if (ready.type !== "ready") throw new Error(`unexpected ${ready.type}`);
         active.set(r, child);
         r.loadMs = ready.loadMs;

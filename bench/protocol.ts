@@ -1,13 +1,14 @@
 /**
  * What the benchmark's parent and its child processes say to each other. Each (system, threads) of a workload
  * runs in its own child, so its peak RSS is its own; the parent drives every child one call at a time, round by
- * round, so all systems see the same machine load (the machine is shared: timings swing ±20 %).
+ * round, so all systems see the same machine load (the machine is shared: timings swing ±20 %). Node children talk
+ * over Node's IPC channel; the PyTorch peer (a Python process) sends the same messages as JSON lines on stdin/stdout.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Workload } from "./workloads.ts";
 
 /** The systems compared. */
-export type SystemName = "tsformer-wasm" | "tsformer-reference" | "onnxruntime-node" | "onnxruntime-web" | "tfjs-wasm" | "tfjs-cpu";
+export type SystemName = "tsformer-wasm" | "tsformer-reference" | "onnxruntime-node" | "onnxruntime-web" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
 
 /** A system at a thread count. */
 export interface SystemSpec {
@@ -30,11 +31,12 @@ export type MemoryTask =
 export type ChildTask = SystemTask | MemoryTask;
 
 /**
- * Parent → child: `setup` a workload (the ONNX file of its weights for onnxruntime), `run` one timed call, send the
- * `output`, `reset-peak` RSS (forget the loading's), `release` the workload (report its peak RSS), `exit`.
+ * Parent → child: `setup` a workload (with a file of its weights: the ONNX graph for onnxruntime, a safetensors file
+ * of weights and inputs for PyTorch), `run` one timed call, send the `output`, `reset-peak` RSS (forget the
+ * loading's), `release` the workload (report its peak RSS), `exit`.
  */
 export type ParentMessage =
-  | { type: "setup"; workload: Workload; onnxPath: string | null }
+  | { type: "setup"; workload: Workload; modelPath: string | null }
   | { type: "run" } | { type: "output" } | { type: "reset-peak" } | { type: "release" } | { type: "exit" };
 
 /** The result of a memory check. */

@@ -4,7 +4,7 @@
  */
 import type { MemoryResult, SystemSpec } from "./protocol.ts";
 import type { SystemResult } from "./orchestrate.ts";
-import type { Workload, WorkloadId } from "./workloads.ts";
+import { type Workload, type WorkloadId, tokensPerSecond } from "./workloads.ts";
 
 /** One result as `--json` prints it: the issue's five fields first, then the details. */
 export interface ResultLine {
@@ -14,13 +14,15 @@ export interface ResultLine {
   median_ms: number | null;
   /** From the workload's FLOP count (bench/workloads.ts); null when there is no time. */
   gflops: number | null;
+  /** batch × seq positions per second, padding included (encoder workloads; null for K1 or when there is no time). */
+  tokens_per_s: number | null;
   runs: number;
   min_ms: number | null;
   max_ms: number | null;
   /** Peak RSS of the system's process, loading included, and over the timed runs only (MiB). */
   load_peak_rss_mib: number | null;
   run_peak_rss_mib: number | null;
-  /** Largest |difference| from the first system's output (W3: the per-step losses). */
+  /** Largest |difference| from the first system's output (W3: the per-step losses; W4: the dropout-free check). */
   max_abs_diff: number | null;
   skipped?: string;
 }
@@ -43,7 +45,7 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 /** The tolerance each workload's outputs must agree within. */
 export function tolerance(id: WorkloadId): number {
   // Forward outputs are LayerNorm'd (O(1)); K1's entries are sums of k products of [−1, 1) values (|C| up to ~60),
-  // summed in different orders; W3's losses drift apart slightly over Adam steps.
+  // summed in different orders; W3's losses drift apart slightly over Adam steps, W4's logits after one AdamW step.
   return id === "K1" ? 2e-3 : 1e-3;
 }
 
@@ -59,7 +61,8 @@ export function resultLines(w: Workload, results: SystemResult[]): ResultLine[] 
     const ms = median(r.times);
     const line: ResultLine = {
       system: r.spec.system, workload: w.id, threads: r.spec.threads, median_ms: round(ms),
-      gflops: ms === null ? null : round(gflopsOf(w.flops, ms), 1), runs: r.times.length,
+      gflops: ms === null ? null : round(gflopsOf(w.flops, ms), 1),
+      tokens_per_s: ms === null || w.kind === "gemm" ? null : Math.round(tokensPerSecond(w.shape, ms)), runs: r.times.length,
       min_ms: r.times.length ? round(Math.min(...r.times)) : null, max_ms: r.times.length ? round(Math.max(...r.times)) : null,
       load_peak_rss_mib: r.loadPeakMiB ? Math.round(r.loadPeakMiB) : null, run_peak_rss_mib: r.runPeakMiB ? Math.round(r.runPeakMiB) : null,
       max_abs_diff: ref && r.output ? maxAbsDiff(r.output, ref) : null,
@@ -83,14 +86,14 @@ const fmt = (x: number | null, digits = 1): string => (x === null ? "—" : x.to
 
 /** The markdown table of every result line. */
 export function markdownTable(lines: ResultLine[]): string {
-  const rows = ["| workload | system | threads | median ms | GFLOP/s | min–max ms | runs | peak RSS MiB (load / runs) | max abs diff |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"];
+  const rows = ["| workload | system | threads | median ms | GFLOP/s | tokens/s | min–max ms | runs | peak RSS MiB (load / runs) | max abs diff |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"];
   for (const l of lines) {
     const diff = l.max_abs_diff === null ? "—" : l.max_abs_diff.toExponential(1);
     const range = l.min_ms === null ? "—" : `${fmt(l.min_ms, 0)}–${fmt(l.max_ms, 0)}`;
     const rss = l.load_peak_rss_mib === null ? "—" : `${l.load_peak_rss_mib} / ${l.run_peak_rss_mib ?? "—"}`;
     const ms = l.skipped ? `skipped: ${l.skipped}` : fmt(l.median_ms);
-    rows.push(`| ${l.workload} | ${l.system} | ${l.threads} | ${ms} | ${fmt(l.gflops)} | ${range} | ${l.runs} | ${rss} | ${diff} |`);
+    rows.push(`| ${l.workload} | ${l.system} | ${l.threads} | ${ms} | ${fmt(l.gflops)} | ${fmt(l.tokens_per_s, 0)} | ${range} | ${l.runs} | ${rss} | ${diff} |`);
   }
   return rows.join("\n");
 }
@@ -109,7 +112,8 @@ function find(lines: ResultLine[], w: string, system: SystemSpec["system"], thre
 
 /**
  * The issue's targets as ratios of this run's medians (same run, same machine load): tsformer on all threads, as the
- * issue states them, then (`met` null, "info") the same ratios on one thread, which a busy machine distorts less.
+ * issue states them, then (`met` null, "info") the same ratios on one thread, which a busy machine distorts less, and
+ * W4's ratios (issue 12 sets no target for them) against tfjs-wasm and PyTorch at the same thread count.
  */
 export function targetChecks(lines: ResultLine[], allThreads: number, memory: MemoryResult[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -139,8 +143,18 @@ export function targetChecks(lines: ResultLine[], allThreads: number, memory: Me
     ratio("W3", t, "tfjs-wasm", 1, 0.05, info);
     gflops(t, info);
   };
+  const w4 = (t: number): void => {
+    for (const w of ["W4", "W4-tiny"]) {
+      for (const [other, otherThreads] of [["tfjs-wasm", 1], ["pytorch", t]] as const) {
+        const ours = find(lines, w, "tsformer-wasm", t);
+        const theirs = find(lines, w, other, otherThreads);
+        if (ours && theirs) checks.push({ what: `${w}: tsformer ×${t} / ${other} ×${otherThreads}`, value: round(ours.median_ms! / theirs.median_ms!, 3), target: "(info)", met: null });
+      }
+    }
+  };
   all(false, allThreads);
   if (allThreads > 1) all(true, 1);
+  for (const t of new Set([allThreads, 1])) w4(t);
   for (const m of memory) {
     const grew = m.wasmBytesAfter - m.wasmBytesBefore;
     if (m.check === "reuse") {

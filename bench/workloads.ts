@@ -1,12 +1,13 @@
 /**
- * The benchmark's workloads (issue 5): their sizes, full and `--quick`, the FLOP counts GFLOP/s are computed
- * from, and the deterministic inputs every system receives.
+ * The benchmark's workloads (issue 5; W4 and W4-tiny, BERT fine-tuning steps, from issue 12): their sizes, full and
+ * `--quick`, the FLOP counts GFLOP/s are computed from, and the deterministic inputs every system receives.
  */
 import { Rng } from "../src/tensor/random.ts";
 import { type EncoderModelConfig, encoderConfig } from "../src/nn/model.ts";
+import type { BertConfig } from "../src/models/bert-config.ts";
 
 /** Workload names. */
-export type WorkloadId = "W1" | "W2" | "W3" | "K1";
+export type WorkloadId = "W1" | "W2" | "W3" | "W4" | "W4-tiny" | "K1";
 
 /** An encoder's shape and its input batch. */
 export interface EncoderShape {
@@ -29,10 +30,28 @@ export interface GemmShape {
   k: number;
 }
 
+/**
+ * A BERT fine-tuning step (W4, W4-tiny): BertModel with its pooler and a classifier, dropout on, cross-entropy,
+ * AdamW with decoupled weight decay on every parameter but biases and LayerNorms (`decaysByDefault`).
+ */
+export interface BertTrainWorkload {
+  id: "W4" | "W4-tiny";
+  kind: "bert-train";
+  title: string;
+  shape: EncoderShape;
+  labels: number;
+  lr: number;
+  weightDecay: number;
+  /** BERT's hidden_dropout_prob: on the embeddings, the attention probabilities and every sub-layer output. */
+  dropout: number;
+  flops: number;
+}
+
 /** One workload: what runs, on what sizes, and its FLOP count. */
 export type Workload =
   | { id: "W1" | "W2"; kind: "forward"; title: string; shape: EncoderShape; flops: number }
   | { id: "W3"; kind: "train"; title: string; shape: EncoderShape; labels: number; lr: number; flops: number }
+  | BertTrainWorkload
   | { id: "K1"; kind: "gemm"; title: string; shape: GemmShape; flops: number };
 
 /** The seed every system builds the same weights and inputs from. */
@@ -69,23 +88,56 @@ export function trainStepFlops(s: EncoderShape, labels: number): number {
   return 3 * encoderForwardFlops(s) + 3 * 2 * s.batch * s.dModel * labels;
 }
 
+/**
+ * FLOPs of one BERT fine-tuning step: 3 × (the encoder's forward + the pooler's 2·batch·d² + the classifier's
+ * 2·batch·d·labels), counted as `trainStepFlops` counts them. Dropout, the embedding sums and AdamW are not counted.
+ */
+export function bertTrainStepFlops(s: EncoderShape, labels: number): number {
+  return 3 * (encoderForwardFlops(s) + 2 * s.batch * s.dModel ** 2 + 2 * s.batch * s.dModel * labels);
+}
+
+/** Positions every system of a training step processes per second (padding included, as in the FLOP counts). */
+export function tokensPerSecond(s: Pick<EncoderShape, "batch" | "seq">, ms: number): number {
+  return (s.batch * s.seq) / (ms / 1000);
+}
+
 function encoder(layers: number, dModel: number, heads: number, dFF: number, batch: number, seq: number, padded: boolean, vocab = VOCAB): EncoderShape {
   return { layers, dModel, heads, dFF, vocab, batch, seq, activation: "gelu", padded };
 }
 
-/** The four workloads, at the issue's sizes or (quick) at tiny ones for a smoke run. */
+/** The workloads, at the issues' sizes or (quick) at tiny ones for a smoke run. */
 export function workloads(quick: boolean): Workload[] {
   const w1 = quick ? encoder(2, 32, 4, 64, 4, 16, true, 100) : encoder(6, 384, 12, 1536, 8, 128, true);
   const w2 = quick ? encoder(2, 48, 4, 96, 1, 16, false, 100) : encoder(12, 768, 12, 3072, 1, 128, false);
   const w3 = quick ? encoder(1, 16, 2, 32, 4, 8, false, 100) : encoder(2, 128, 4, 512, 32, 64, false);
+  // W4: the shape of all-MiniLM-L6-v2; W4-tiny: of BERT-tiny (google/bert_uncased_L-2_H-128_A-2).
+  const w4 = quick ? encoder(2, 32, 4, 64, 4, 16, true, 100) : encoder(6, 384, 12, 1536, 16, 64, true);
+  const w4tiny = quick ? encoder(1, 16, 2, 32, 4, 8, true, 100) : encoder(2, 128, 2, 512, 32, 64, true);
   const k1 = quick ? { m: 64, n: 64, k: 64 } : { m: 1024, n: 1024, k: 1024 };
   const size = (s: EncoderShape): string => `${s.layers} layers, d ${s.dModel}, ${s.heads} heads, ff ${s.dFF}, batch ${s.batch} × ${s.seq}`;
   return [
     { id: "W1", kind: "forward", title: `forward, ${size(w1)}, GELU, post-LN, 25 % padding in half the rows`, shape: w1, flops: encoderForwardFlops(w1) },
     { id: "W2", kind: "forward", title: `forward, ${size(w2)}`, shape: w2, flops: encoderForwardFlops(w2) },
     { id: "W3", kind: "train", title: `training step, ${size(w3)}, mean pooling, cross-entropy, Adam`, shape: w3, labels: 2, lr: 1e-4, flops: trainStepFlops(w3, 2) },
+    bertTrain("W4", `BERT fine-tuning step, MiniLM-shaped: ${size(w4)}, vocabulary ${w4.vocab}`, w4),
+    bertTrain("W4-tiny", `BERT fine-tuning step, BERT-tiny-shaped: ${size(w4tiny)}, vocabulary ${w4tiny.vocab}`, w4tiny),
     { id: "K1", kind: "gemm", title: `sgemm ${k1.m}×${k1.k} · ${k1.k}×${k1.n}`, shape: k1, flops: gemmFlops(k1) },
   ];
+}
+
+function bertTrain(id: BertTrainWorkload["id"], size: string, shape: EncoderShape): BertTrainWorkload {
+  const title = `${size}, 25 % padding in half the rows; pooler, 2-label classifier, dropout 0.1, cross-entropy, AdamW (decay 0.01)`;
+  return { id, kind: "bert-train", title, shape, labels: 2, lr: 1e-4, weightDecay: 0.01, dropout: 0.1, flops: bertTrainStepFlops(shape, 2) };
+}
+
+/** The BertConfig of a BERT workload: Hugging Face's defaults (512 positions, 2 token types, GELU, LayerNorm ε 1e-12). */
+export function bertConfig(w: BertTrainWorkload): BertConfig {
+  const s = w.shape;
+  return {
+    vocabSize: s.vocab, hiddenSize: s.dModel, numHiddenLayers: s.layers, numAttentionHeads: s.heads, intermediateSize: s.dFF,
+    hiddenAct: s.activation, maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0,
+    hiddenDropoutProb: w.dropout, labels: Array.from({ length: w.labels }, (_, i) => `c${i}`),
+  };
 }
 
 /** The tsformer model config of an encoder workload: sinusoidal positions, post-LN, no dropout. */

@@ -40,7 +40,7 @@ async function session(spec: SystemSpec, model: Uint8Array): Promise<{ ort: Ort;
 
 /** A runner for onnxruntime (node or web) on a forward or K1 workload. */
 export async function ortRunner(w: Workload, spec: SystemSpec, onnxPath: string | null): Promise<Runner> {
-  if (w.kind === "train") throw new Error("onnxruntime runs inference only: no W3");
+  if (w.kind === "train" || w.kind === "bert-train") throw new Error(`onnxruntime runs inference only: no ${w.id}`);
   if (w.kind === "gemm") {
     const { m, n, k } = w.shape;
     const { ort, session: s } = await session(spec, gemmGraph(m, n, k));

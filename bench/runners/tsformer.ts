@@ -1,20 +1,23 @@
 /**
  * tsformer on a workload: the wasm backend (1 thread or all) or the reference backend, its own model, autograd,
- * crossEntropy and Adam. Every model is built from the workload's seed, so all systems hold the same weights.
+ * crossEntropy and Adam (W3) or AdamW (W4). Every model is built from the workload's seed, so all systems hold the
+ * same weights.
  */
 import { setFlagsFromString } from "node:v8";
 import type { Backend } from "../../src/backend/backend.ts";
 import { getBackend, setBackend } from "../../src/backend/registry.ts";
 import { type LoadedWasmBackend, loadWasmBackend } from "../../src/backend/wasm/index.ts";
+import { BertModel } from "../../src/models/bert.ts";
 import { EncoderClassifier } from "../../src/models/classifier.ts";
 import { TransformerEncoderModel } from "../../src/nn/model.ts";
 import { noGrad } from "../../src/tensor/autograd.ts";
 import { Rng } from "../../src/tensor/random.ts";
-import { indexTensor } from "../../src/tensor/tensor.ts";
+import { type IndexTensor, type Tensor, indexTensor } from "../../src/tensor/tensor.ts";
+import type { AttentionMask } from "../../src/nn/masks.ts";
 import { crossEntropy } from "../../src/train/losses.ts";
-import { Adam } from "../../src/train/optim.ts";
+import { Adam, AdamW } from "../../src/train/optim.ts";
 import type { SystemSpec } from "../protocol.ts";
-import { type EncoderShape, SEED, type Workload, encoderInputs, gemmInputs, modelConfig } from "../workloads.ts";
+import { type BertTrainWorkload, type EncoderShape, SEED, type Workload, bertConfig, encoderInputs, gemmInputs, modelConfig } from "../workloads.ts";
 import type { Runner } from "./runner.ts";
 
 let loaded: LoadedWasmBackend | null = null;
@@ -45,6 +48,40 @@ export function benchClassifier(shape: EncoderShape, labels: number): EncoderCla
   return new EncoderClassifier({ encoder: modelConfig(shape), pooling: "mean", labels: Array.from({ length: labels }, (_, i) => `c${i}`) }, new Rng(SEED));
 }
 
+/** The BERT model of a fine-tuning workload (W4), from the shared seed. */
+export function benchBert(w: BertTrainWorkload): BertModel {
+  return new BertModel(bertConfig(w), new Rng(SEED));
+}
+
+/** The logits of a BERT output (the workload's models always have a classifier). */
+function logitsOf(out: { logits: Tensor | null }): Tensor {
+  if (!out.logits) throw new Error("bench: the BERT model has no classifier");
+  return out.logits;
+}
+
+/**
+ * W4 on tsformer: forward in training mode (dropout on), cross-entropy, backward, AdamW. Before the timed steps, the
+ * agreement check every system runs with dropout off (so all systems compute the same numbers): one step's loss,
+ * then the logits after that step — they cover the forward pass, the gradients and AdamW.
+ */
+function bertRunner(w: BertTrainWorkload, ids: IndexTensor, attentionMask: AttentionMask, labels: Int32Array): Runner {
+  const model = benchBert(w);
+  const optimizer = new AdamW(model.namedParameters().map(([name, param]) => ({ name, param })), { lr: w.lr, weightDecay: w.weightDecay });
+  const targets = indexTensor(labels, [labels.length]);
+  const step = (): number => {
+    const loss = crossEntropy(logitsOf(model.forward(ids, { attentionMask })), targets);
+    optimizer.zeroGrad();
+    loss.backward();
+    optimizer.step();
+    return loss.data[0];
+  };
+  model.eval();
+  const checkLoss = step();
+  const check = Float32Array.of(checkLoss, ...noGrad(() => logitsOf(model.forward(ids, { attentionMask })).data));
+  model.train();
+  return { run: async () => void step(), output: () => check };
+}
+
 /** A runner for tsformer on the workload. */
 export async function tsformerRunner(w: Workload, spec: SystemSpec): Promise<Runner> {
   await useTsformerBackend(spec);
@@ -56,9 +93,10 @@ export async function tsformerRunner(w: Workload, spec: SystemSpec): Promise<Run
     return { run: async () => backend.matmul(a, b, c, p), output: () => c };
   }
   const s = w.shape;
-  const inputs = encoderInputs(s, w.kind === "train" ? w.labels : 2);
+  const inputs = encoderInputs(s, w.kind === "forward" ? 2 : w.labels);
   const ids = indexTensor(inputs.ids, [s.batch, s.seq]);
   const attentionMask = { shape: [s.batch, s.seq], data: inputs.mask };
+  if (w.kind === "bert-train") return bertRunner(w, ids, attentionMask, inputs.labels);
   if (w.kind === "forward") {
     const model = benchModel(s);
     let out: Float32Array = new Float32Array(0);

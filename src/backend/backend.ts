@@ -37,7 +37,7 @@ export type BinaryOp = "add" | "sub" | "mul" | "div";
 /**
  * Scaled dot-product attention for every (batch, head):
  * `scores = Q·Kᵀ × scale (+ additive)`, masked entries set to -∞, `P = softmax(scores)` over keys
- * (a row with every key masked gives P = 0, never NaN), `out = P·V`.
+ * (a row with every key masked gives P = 0; a NaN score makes its row NaN, as in PyTorch), `out = P·V`.
  * Q is (batch, heads, nQ, dK); K (batch, heads, nK, dK); V (batch, heads, nK, dV), all contiguous.
  */
 export interface AttentionParams {
@@ -83,11 +83,11 @@ export interface Backend {
     argmax: Int32Array | null): void;
   /** out = x with axes permuted: out axis i is input axis perm[i]. */
   permute(x: Float32Array, shape: readonly number[], perm: readonly number[], out: Float32Array): void;
-  /** Softmax over the last axis of (rows, cols), max-subtracted; a row of all -∞ gives zeros. */
+  /** Softmax over the last axis of (rows, cols), max-subtracted; a row of all -∞ gives zeros, a row holding NaN gives NaN. */
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** dx = y ⊙ (dy − Σ(dy ⊙ y)) per row. */
   softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
-  /** log-softmax over the last axis of (rows, cols); a row of all -∞ gives -∞. */
+  /** log-softmax over the last axis of (rows, cols); a row of all -∞ gives -∞, a row holding NaN gives NaN. */
   logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   /** dx = dy − softmax(x) Σ dy per row, from y = logSoftmax(x). */
   logSoftmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;

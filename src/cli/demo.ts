@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { Trace } from "../nn/trace.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
+import { loadCheckpoint } from "../models/tsformer-checkpoint.ts";
 import { encodeText } from "../train/evaluate.ts";
 import { maskFromLengths } from "../nn/masks.ts";
 import { softmax } from "../tensor/ops/nn.ts";

@@ -1,27 +1,41 @@
-/** `tsformer eval` and `tsformer classify`: accuracy and loss on a labelled file; label and probability per text. */
+/**
+ * `tsformer eval` and `tsformer classify`: accuracy and loss on a labelled file; label and probability per text.
+ * Any classifier folder loads (`loadBert`: a fine-tuned Hugging Face BertForSequenceClassification folder, what
+ * `tsformer train` writes, or an older tsformer checkpoint).
+ */
 import type { Command } from "commander";
-import { loadCheckpoint } from "../train/checkpoint.ts";
-import { readDataset } from "../train/data.ts";
+import { ConfigError } from "../errors.ts";
+import { type LoadedBert, loadBert } from "../models/load-bert.ts";
+import { readDatasetForClasses } from "../train/data.ts";
 import { encodeText, evaluate, predict } from "../train/evaluate.ts";
 import { defaultModelDir } from "./model-default.ts";
 import { noteTruncation } from "./truncation.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
+
+/** Loads `--model` (default: the shipped model) and checks it has a classification head. */
+async function loadClassifier(dir: string | undefined): Promise<LoadedBert & { labels: string[] }> {
+  const loaded = await loadBert(dir ?? defaultModelDir(), { mlmHead: false });
+  const labels = loaded.model.classifier ? loaded.config.labels : null;
+  if (!labels) throw new ConfigError(`${loaded.dir}: no classification head (no classifier.* weights); fine-tune it first: tsformer train --init-from ${loaded.dir} --train FILE`);
+  return { ...loaded, labels };
+}
+
+const TRUNCATION_NOTE = "the model's maximum length, from tokenizer_config.json model_max_length or its position table";
 
 /** Registers `eval`. */
 export function registerEval(program: Command): void {
   program
     .command("eval")
     .description("accuracy and mean cross-entropy of a classifier on a labelled file")
-    .option("--model <dir>", "a tsformer classifier checkpoint (default: the shipped model)")
-    .requiredOption("--data <file>", "labelled data: `<label> <text>` lines, TSV with a header, or JSONL {text, label}")
+    .option("--model <dir>", "a classifier folder: what tsformer train writes, or any BertForSequenceClassification folder (default: the shipped model)")
+    .requiredOption("--data <file>", "labelled data: `<label> <text>` lines, TSV with a header, or JSONL {text, label}; labels are class names or ids")
     .option("--json", "print {accuracy, loss, n}")
     .action(async (options: { model?: string; data: string; json?: boolean }) => {
-      await runCommand(program.opts<GlobalOptions>(), () => {
-        const loaded = loadCheckpoint(options.model ?? defaultModelDir());
-        const data = readDataset(options.data, { labels: loaded.config.dataLabels ?? loaded.config.classifier.labels });
-        const maxLength = loaded.config.tokenizer.maxLength;
-        noteTruncation(loaded.tokenizer, data.examples.map((e) => e.text), maxLength, "the length the model was trained with, config.json tokenizer.maxLength");
-        const examples = data.examples.map((e) => ({ ids: encodeText(loaded.tokenizer, e.text, maxLength), label: e.label }));
+      await runCommand(program.opts<GlobalOptions>(), async () => {
+        const loaded = await loadClassifier(options.model);
+        const data = readDatasetForClasses(options.data, loaded.labels);
+        noteTruncation(loaded.tokenizer, data.examples.map((e) => e.text), loaded.maxLength, TRUNCATION_NOTE);
+        const examples = data.examples.map((e) => ({ ids: encodeText(loaded.tokenizer, e.text, loaded.maxLength), label: e.label }));
         const r = evaluate(loaded.model, examples);
         if (options.json) printJsonLine({ accuracy: r.accuracy, loss: r.loss, n: r.n });
         else process.stdout.write(`accuracy ${(100 * r.accuracy).toFixed(2)}% (${Math.round(r.accuracy * r.n)}/${r.n}), loss ${r.loss.toFixed(4)}\n`);
@@ -35,14 +49,14 @@ export function registerClassify(program: Command): void {
     .command("classify")
     .description("the label and its probability for each text")
     .argument("<texts...>", "one or more texts")
-    .option("--model <dir>", "a tsformer classifier checkpoint (default: the shipped model)")
+    .option("--model <dir>", "a classifier folder: what tsformer train writes, or any BertForSequenceClassification folder (default: the shipped model)")
     .option("--json", "one JSON object per text: {text, label, probability, probabilities}")
     .action(async (texts: string[], options: { model?: string; json?: boolean }) => {
-      await runCommand(program.opts<GlobalOptions>(), () => {
-        const loaded = loadCheckpoint(options.model ?? defaultModelDir());
-        const labels = loaded.config.classifier.labels;
-        noteTruncation(loaded.tokenizer, texts, loaded.config.tokenizer.maxLength, "the length the model was trained with, config.json tokenizer.maxLength");
-        const probs = predict(loaded.model, loaded.tokenizer, texts, loaded.config.tokenizer.maxLength);
+      await runCommand(program.opts<GlobalOptions>(), async () => {
+        const loaded = await loadClassifier(options.model);
+        const labels = loaded.labels;
+        noteTruncation(loaded.tokenizer, texts, loaded.maxLength, TRUNCATION_NOTE);
+        const probs = predict(loaded.model, loaded.tokenizer, texts, loaded.maxLength);
         texts.forEach((text, i) => {
           const p = probs[i];
           const best = p.indexOf(Math.max(...p));

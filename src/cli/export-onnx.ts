@@ -1,12 +1,11 @@
 /**
  * `tsformer export-onnx --model DIR --out FILE.onnx [--seq-len N] [--batch N] [--token-type-ids]`: writes a model
- * folder (a tsformer classifier checkpoint or a Hugging Face BERT folder) as an ONNX graph for onnxruntime.
+ * folder (anything `loadBert` reads: a Hugging Face BERT folder, what `tsformer train` writes, an older tsformer
+ * checkpoint) as an ONNX graph for onnxruntime.
  */
 import type { Command } from "commander";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
-import type { TransformerEncoderModel } from "../nn/model.ts";
+import { loadBert } from "../models/load-bert.ts";
 import { intOption } from "./model-option.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
@@ -18,27 +17,6 @@ interface ExportOnnxOptions {
   batch?: string;
   tokenTypeIds?: boolean;
   json?: boolean;
-}
-
-/** True when the folder's config.json is a tsformer training checkpoint's (`"format": "tsformer"`). */
-function isTrainingCheckpoint(dir: string): boolean {
-  const path = join(dir, "config.json");
-  if (!existsSync(path)) return false;
-  try {
-    return (JSON.parse(readFileSync(path, "utf8")) as { format?: unknown }).format === "tsformer";
-  } catch {
-    return false; // loadBert reports the broken file with its own one-line error
-  }
-}
-
-/** Loads `dir`: a checkpoint as its EncoderClassifier, anything else through loadBert (BertModel). */
-async function loadModel(dir: string): Promise<TransformerEncoderModel> {
-  if (isTrainingCheckpoint(dir)) {
-    const { loadCheckpoint } = await import("../train/checkpoint.ts");
-    return loadCheckpoint(dir).model;
-  }
-  const { loadBert } = await import("../models/load-bert.ts");
-  return (await loadBert(dir)).model;
 }
 
 /** Registers the command. */
@@ -59,8 +37,8 @@ export function registerExportOnnx(program: Command): void {
         if (!options.out) throw new ConfigError("--out FILE.onnx is required: where to write the graph");
         const seqLen = intOption("--seq-len", options.seqLen, 1);
         const batch = intOption("--batch", options.batch, 1);
-        const model = await loadModel(options.model);
-        const { writeOnnx } = await import("../io/onnx.ts"); // loaded on use: other commands never pay for protobufjs
+        const { model } = await loadBert(options.model, { mlmHead: false });
+        const { writeOnnx } = await import("../models/onnx-export.ts"); // loaded on use: other commands never pay for protobufjs
         const r = await writeOnnx(model, options.out, { seqLen, batch, tokenTypeIds: options.tokenTypeIds, metadata: { source: options.model } });
         if (options.json) {
           printJsonLine({ out: options.out, bytes: r.bytes.length, inputs: r.inputs, outputs: r.outputs, nodes: r.nodes });

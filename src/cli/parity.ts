@@ -1,7 +1,30 @@
 /** `tsformer parity <dir>`: run a fixture folder and compare with the stored reference tensors. */
 import type { Command } from "commander";
 import { runParity, worstOf } from "../parity/runner.ts";
+import type { CaseResult, Comparison } from "../parity/types.ts";
 import { ExitCode, type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
+
+/** One compared tensor as --json prints it: a non-finite worst ratio as null, and the status when not computed. */
+function comparisonJson(c: Comparison): Record<string, unknown> {
+  return { name: c.name, worst: Number.isFinite(c.worst) ? c.worst : null, ...(c.status ? { status: c.status } : {}) };
+}
+
+/** The one-line report of a case: verdict, name, op, and the worst tensor (or the error). */
+function caseLine(r: CaseResult): string {
+  const w = worstOf(r);
+  const deferred = r.compared.filter((c) => c.deferred !== undefined).length;
+  const counts = `${r.compared.length - deferred} compared${deferred > 0 ? `, ${deferred} not computed` : ""}`;
+  const detail = r.error ?? (w ? `worst ${w.worst.toExponential(2)} (${w.name}), ${counts}` : "nothing compared");
+  return `${r.passed ? "PASS" : "FAIL"}  ${r.case}  [${r.op}]  ${detail}`;
+}
+
+/** `N passed, N failed`, and how many stored tensors a later part of tsformer owns and were not computed. */
+function summaryLine(results: readonly CaseResult[]): string {
+  const passed = results.filter((r) => r.passed).length;
+  const deferred = results.flatMap((r) => r.compared).filter((c) => c.deferred !== undefined);
+  const groups = [...new Set(deferred.map((c) => c.deferred))].join(", ");
+  return `${passed} passed, ${results.length - passed} failed${deferred.length > 0 ? ` (${deferred.length} tensors not computed: ${groups})` : ""}`;
+}
 
 /** Registers the command. */
 export function registerParity(program: Command): void {
@@ -9,24 +32,18 @@ export function registerParity(program: Command): void {
     .command("parity")
     .description("run every case of a fixture folder (its index.json) and compare outputs, intermediates and gradients")
     .argument("<dir>", "fixture folder with an index.json (e.g. test/fixtures/pytorch)")
-    .option("--json", "one JSON object per case: {case, op, passed, compared: [{name, worst}]}")
+    .option("--json", "one JSON object per case: {case, op, passed, compared: [{name, worst, status?}]}; worst is null for a tensor not computed")
     .action(async (dir: string, options: { json?: boolean }) => {
       await runCommand(program.opts<GlobalOptions>(), () => {
         const results = runParity(dir);
         for (const r of results) {
-          if (options.json) {
-            printJsonLine({ case: r.case, op: r.op, passed: r.passed, compared: r.compared.map((c) => ({ name: c.name, worst: Number.isFinite(c.worst) ? c.worst : null })), ...(r.error ? { error: r.error } : {}) });
-          } else {
-            const w = worstOf(r);
-            const detail = r.error ?? (w ? `worst ${w.worst.toExponential(2)} (${w.name}), ${r.compared.length} compared` : "nothing compared");
-            process.stdout.write(`${r.passed ? "PASS" : "FAIL"}  ${r.case}  [${r.op}]  ${detail}\n`);
-          }
+          if (options.json) printJsonLine({ case: r.case, op: r.op, passed: r.passed, compared: r.compared.map(comparisonJson), ...(r.error ? { error: r.error } : {}) });
+          else process.stdout.write(`${caseLine(r)}\n`);
         }
-        const passed = results.filter((r) => r.passed).length;
-        const summary = `${passed} passed, ${results.length - passed} failed`;
+        const summary = summaryLine(results);
         if (options.json) process.stderr.write(`${summary}\n`);
         else process.stdout.write(`${summary}\n`);
-        if (passed !== results.length) throw new ExitCode(1);
+        if (results.some((r) => !r.passed)) throw new ExitCode(1);
       });
     });
 }

@@ -3,10 +3,12 @@
  * 127.0.0.1. Every response is cross-origin isolated (COOP same-origin + COEP require-corp), which lets the page's
  * wasm backend use threads, and carries a Content-Security-Policy that allows no other host.
  */
-import { createReadStream, existsSync, realpathSync, statSync } from "node:fs";
-import { type Server, createServer } from "node:http";
+import { existsSync, realpathSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, resolve, sep } from "node:path";
+import { type Readable, pipeline } from "node:stream";
 import type { Command } from "commander";
 import { ConfigError } from "../errors.ts";
 import { intOption } from "./model-option.ts";
@@ -39,7 +41,24 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The file a URL path names inside `root`, or null when it is outside, missing or not a file. */
+/** An open file as the server reads it (fs/promises' FileHandle is one; tests pass failing ones). */
+export interface OpenFile {
+  stat(): Promise<{ size: number; isFile(): boolean }>;
+  createReadStream(): Readable;
+  close(): Promise<void>;
+}
+
+/** Options of `startServer`. */
+export interface ServeOptions {
+  /** The address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Opens a file for reading (default: fs/promises `open`). */
+  openFile?: (path: string) => Promise<OpenFile>;
+  /** Receives one line per request that failed on the server's side (default: standard error). */
+  log?: (line: string) => void;
+}
+
+/** The file a URL path names inside `root` (symbolic links resolved), or null when it is outside or missing. */
 export function fileFor(root: string, urlPath: string): string | null {
   let path: string;
   try {
@@ -51,13 +70,76 @@ export function fileFor(root: string, urlPath: string): string | null {
   const file = resolve(root, `.${path.endsWith("/") ? `${path}index.html` : path}`);
   // Only files inside the site: "/../x" resolves outside root, and so does a symbolic link that points out.
   const inside = (p: string): boolean => p === root || p.startsWith(root + sep);
-  if (!inside(file) || !existsSync(file)) return null;
-  const real = realpathSync(file);
-  return inside(real) && statSync(real).isFile() ? real : null;
+  if (!inside(file)) return null;
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return null; // missing (or removed just now): a lookup never throws
+  }
+  return inside(real) ? real : null;
+}
+
+/** Answers with a status and a one-line plain-text body. */
+function answer(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
+  response.end(`${body}\n`);
+}
+
+/** The status for a file that could not be opened: 404 when it is not there (any more), else 500. */
+function statusFor(e: unknown): number {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR" ? 404 : 500;
+}
+
+/**
+ * Sends one file. Size and bytes come from one open handle, so a file replaced or removed after the lookup is
+ * sent whole or not at all; an open or stat failure is a 404/500 and a read failure after the headers cuts the
+ * response off. Either way one line is logged and the server goes on: this never throws or rejects.
+ */
+async function sendFile(file: string, request: IncomingMessage, response: ServerResponse,
+  openFile: (path: string) => Promise<OpenFile>, log: (line: string) => void): Promise<void> {
+  const failed = (e: unknown): void => log(`tsformer serve: ${request.method} ${request.url}: ${String((e as Error).message).split("\n")[0]}`);
+  let handle: OpenFile;
+  try {
+    handle = await openFile(file);
+  } catch (e) {
+    failed(e);
+    answer(response, statusFor(e), statusFor(e) === 404 ? "not found" : "cannot read the file");
+    return;
+  }
+  let size: number;
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      await handle.close();
+      answer(response, 404, "not found");
+      return;
+    }
+    size = info.size;
+  } catch (e) {
+    failed(e);
+    await handle.close().catch(() => undefined); // the stat error is the one worth reporting
+    answer(response, 500, "cannot read the file");
+    return;
+  }
+  response.writeHead(200, { ...SECURITY_HEADERS, "Content-Type": MIME[extname(file)] ?? "application/octet-stream", "Content-Length": size });
+  if (request.method === "HEAD") {
+    await handle.close().catch(failed);
+    response.end();
+    return;
+  }
+  // pipeline destroys both ends on an error, so a failed read ends this response (and only it) and frees the file
+  pipeline(handle.createReadStream(), response, (e) => {
+    if (e && e.code !== "ERR_STREAM_PREMATURE_CLOSE") failed(e); // premature close: the client went away
+  });
 }
 
 /** Starts serving `dir` on host:port (port 0 picks a free one). */
-export function startServer(dir: string, port: number, host = "127.0.0.1"): Promise<RunningServer> {
+export function startServer(dir: string, port: number, options: ServeOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const openFile = options.openFile ?? ((path: string) => open(path, "r"));
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const root = existsSync(dir) ? realpathSync(dir) : resolve(dir);
   if (!existsSync(join(root, "index.html"))) {
     throw new ConfigError(`${dir}: no index.html; build the explorer first with: npm run build:web`);
@@ -65,19 +147,10 @@ export function startServer(dir: string, port: number, host = "127.0.0.1"): Prom
   // Bounded requests: headers ≤ 16 KiB (Node's default, named here), 10 s to send them, 30 s per request; the
   // server reads no request bodies. A malformed request gets 400 from Node and never stops the server.
   const server: Server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 30_000 }, (request, response) => {
-    const readable = request.method === "GET" || request.method === "HEAD";
-    const file = readable ? fileFor(root, request.url ?? "/") : null;
-    if (!file) {
-      const status = readable ? 404 : 405;
-      response.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" });
-      response.end(status === 404 ? "not found\n" : "method not allowed\n");
-      return;
-    }
-    response.writeHead(200, {
-      ...SECURITY_HEADERS, "Content-Type": MIME[extname(file)] ?? "application/octet-stream", "Content-Length": statSync(file).size,
-    });
-    if (request.method === "HEAD") response.end();
-    else createReadStream(file).pipe(response);
+    if (request.method !== "GET" && request.method !== "HEAD") return answer(response, 405, "method not allowed");
+    const file = fileFor(root, request.url ?? "/");
+    if (!file) return answer(response, 404, "not found");
+    void sendFile(file, request, response, openFile, log);
   });
   return new Promise((resolveStart, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => {

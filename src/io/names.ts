@@ -2,7 +2,8 @@
  * Name maps: how other libraries name the encoder's tensors, mapped to tsformer's names (and back).
  * tsformer's own scheme follows PyTorch's `nn.TransformerEncoder` with W_Q/W_K/W_V kept separate:
  *   encoder.layers.{i}.self_attn.{q,k,v,out}_proj.{weight,bias}, encoder.layers.{i}.ffn.linear{1,2}.*,
- *   encoder.layers.{i}.norm{1,2}.*, embedding.weight, positions.weight, token_types.weight, embedding_norm.*.
+ *   encoder.layers.{i}.norm{1,2}.*, embedding.weight, positions.weight, token_types.weight, embedding_norm.*,
+ *   and for BERT's heads pooler.dense.*, classifier.*, mlm_head.{dense,norm}.*, mlm_head.bias.
  * Only this file knows other schemes.
  */
 import { CheckpointError, formatShape } from "../errors.ts";
@@ -28,12 +29,22 @@ const HF_BERT_RULES: readonly Rule[] = [
   ["encoder.layer.{i}.output.LayerNorm.", "encoder.layers.{i}.norm2."],
   ["pooler.dense.", "pooler.dense."],
   ["classifier.", "classifier."],
+  // BertForMaskedLM's head; its decoder is tied to embedding.weight, so `cls.predictions.decoder.*` are copies (HF_BERT_TIED).
+  ["cls.predictions.transform.dense.", "mlm_head.dense."],
+  ["cls.predictions.transform.LayerNorm.", "mlm_head.norm."],
+  ["cls.predictions.bias", "mlm_head.bias"],
   // Not BERT: the final LayerNorm of a pre-LN tsformer encoder, exported under a BERT-style name (see models/export.ts).
   ["encoder.LayerNorm.", "encoder.norm."],
 ];
 
-/** Hugging Face tensors BertModel itself ignores: buffers and pre-training heads. */
-const HF_IGNORED = [/^embeddings\.position_ids$/, /^cls\./];
+/** Hugging Face tensors tsformer ignores: buffers and the next-sentence head of pre-training. */
+const HF_IGNORED = [/^embeddings\.position_ids$/, /^cls\.seq_relationship\./];
+
+/** Stored copies of tied parameters (BertForMaskedLM's decoder) → the tsformer parameter each must equal. */
+const HF_BERT_TIED: readonly Rule[] = [
+  ["cls.predictions.decoder.weight", "embedding.weight"],
+  ["cls.predictions.decoder.bias", "mlm_head.bias"],
+];
 
 function compile(pattern: string): RegExp {
   const escaped = pattern.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace("\\{i\\}", "{i}");
@@ -51,30 +62,49 @@ function rename(name: string, rules: readonly Rule[], from: 0 | 1): string | nul
   return null;
 }
 
-/**
- * A Hugging Face BERT tensor name → tsformer's, or null for tensors BertModel ignores. Accepts the `bert.`
- * prefix of task models (BertForSequenceClassification …) and TF-era `gamma`/`beta` LayerNorm names.
- */
-export function fromHfBertName(name: string): string | null {
-  let n = name.startsWith("bert.") ? name.slice(5) : name;
-  n = n.replace(/\.gamma$/, ".weight").replace(/\.beta$/, ".bias");
-  if (HF_IGNORED.some((re) => re.test(n))) return null;
-  return rename(n, HF_BERT_RULES, 0);
+/** A HF name without the `bert.` prefix of task models and with TF-era `gamma`/`beta` spelled `weight`/`bias`. */
+function bareHfName(name: string): string {
+  const n = name.startsWith("bert.") ? name.slice(5) : name;
+  return n.replace(/\.gamma$/, ".weight").replace(/\.beta$/, ".bias");
 }
 
-/** A tsformer name → its Hugging Face BertModel name (with `bert.` for everything but the classifier when `prefixed`). */
+/**
+ * A Hugging Face BERT tensor name → tsformer's, or null for tensors tsformer ignores or that are not parameters
+ * (buffers, the next-sentence head, the tied decoder copies of `hfBertTiedName`). Accepts the `bert.` prefix of
+ * task models (BertForSequenceClassification …) and TF-era `gamma`/`beta` LayerNorm names.
+ */
+export function fromHfBertName(name: string): string | null {
+  return isIgnoredHfBertName(name) ? null : rename(bareHfName(name), HF_BERT_RULES, 0);
+}
+
+/** For a stored copy of a tied parameter (`cls.predictions.decoder.weight` / `.bias`): the tsformer parameter it must equal; else null. */
+export function hfBertTiedName(name: string): string | null {
+  const n = bareHfName(name);
+  return HF_BERT_TIED.find(([theirs]) => theirs === n)?.[1] ?? null;
+}
+
+/** Whether a HF BERT tensor is one tsformer ignores on purpose (a buffer, the next-sentence head). */
+export function isIgnoredHfBertName(name: string): boolean {
+  const n = bareHfName(name);
+  return HF_IGNORED.some((re) => re.test(n));
+}
+
+/**
+ * A tsformer name → its Hugging Face name. With `prefixed` (task models: BertForSequenceClassification,
+ * BertForMaskedLM) the encoder's names get `bert.`; the heads (`classifier.*`, `cls.*`) never do.
+ */
 export function toHfBertName(name: string, prefixed = false): string | null {
   const hf = rename(name, HF_BERT_RULES, 1);
   if (hf === null) return null;
-  return prefixed && !hf.startsWith("classifier.") ? `bert.${hf}` : hf;
+  return prefixed && !hf.startsWith("classifier.") && !hf.startsWith("cls.") ? `bert.${hf}` : hf;
 }
 
-/** Renames a whole HF BERT state dict to tsformer names; unknown names are an error naming them. */
+/** Renames a whole HF BERT state dict to tsformer names (tied decoder copies skipped); unknown names are an error naming them. */
 export function mapHfBertState(state: ReadonlyMap<string, NamedArray>, source: string): Map<string, NamedArray> {
   const out = new Map<string, NamedArray>();
   const unknown: string[] = [];
   for (const [name, t] of state) {
-    if (HF_IGNORED.some((re) => re.test(name.replace(/^bert\./, "")))) continue;
+    if (isIgnoredHfBertName(name) || hfBertTiedName(name) !== null) continue;
     const ours = fromHfBertName(name);
     if (ours === null) unknown.push(name);
     else out.set(ours, t);

@@ -1,6 +1,6 @@
 /**
  * A small builder for ONNX graphs: nodes, initializers, typed graph inputs and outputs, encoded as a ModelProto
- * with the `onnx-proto` message types (protobufjs). Knows nothing about Transformers; src/io/onnx.ts uses it.
+ * with the `onnx-proto` message types (protobufjs). Knows nothing about Transformers; src/models/onnx-export.ts uses it.
  */
 import onnxProto from "onnx-proto";
 

@@ -5,15 +5,24 @@
  * CheckpointError naming the file, the byte offset and the tensor.
  */
 import { Buffer } from "node:buffer";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { CheckpointError, formatShape } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { f32BitsToBF16, f32BitsToF16, halfTable } from "./half-float.ts";
+
+export { f32BitsToBF16, f32BitsToF16 } from "./half-float.ts";
 
 /** Element types tsformer reads and writes. */
 export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U16" | "U8" | "BOOL";
 
 /** The typed arrays tensors come back in: floats widen/narrow to f32, small ints widen to i32. */
 export type StoredData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+
+/** Whether tensors of this type are read as Float32Array (parameters are; integer tensors are buffers such as ids). */
+export function isFloatDType(dtype: SafetensorsDType): boolean {
+  return dtype === "F64" || dtype === "F32" || dtype === "F16" || dtype === "BF16";
+}
 
 /** A tensor read from a file; `dtype` is its type in the file (the data may be wider, see `StoredData`). */
 export interface StoredTensor { name: string; dtype: SafetensorsDType; shape: number[]; data: StoredData }
@@ -118,43 +127,6 @@ const bytesLE = (arr: Numeric): Uint8Array =>
   BIG_ENDIAN_HOST ? toOrFromLE(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).slice(), arr.BYTES_PER_ELEMENT)
     : new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
 
-let f16Table: Float32Array | null = null;
-/** All 65536 half-precision values as f32 (exact: every f16 is an f32), built on first use. */
-function halfTable(): Float32Array {
-  if (f16Table) return f16Table;
-  f16Table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const [sign, exp, mant] = [h & 0x8000 ? -1 : 1, (h >> 10) & 0x1f, h & 0x3ff];
-    if (exp === 31) f16Table[h] = mant ? NaN : sign * Infinity;
-    else f16Table[h] = sign * (exp === 0 ? mant * 2 ** -24 : (1024 + mant) * 2 ** (exp - 25));
-  }
-  return f16Table;
-}
-
-/** f32 bit pattern → f16 bit pattern, rounding to nearest even (overflow → ±inf, NaN stays NaN). */
-export function f32BitsToF16(x: number): number {
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  const mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 | (mant >>> 13) : 0);
-  const e = exp - 112; // rebias 127 → 15
-  if (e >= 31) return sign | 0x7c00;
-  if (e < -10) return sign; // below half the smallest subnormal
-  const m = e > 0 ? mant : mant | 0x800000; // subnormal result: shift the implicit bit in
-  const shift = e > 0 ? 13 : 14 - e;
-  const half = 1 << (shift - 1);
-  const rest = m & ((1 << shift) - 1);
-  let r = (e > 0 ? e << 10 : 0) | (m >>> shift);
-  if (rest > half || (rest === half && r & 1)) r++; // a carry into the exponent is still correct
-  return sign | r;
-}
-
-/** f32 bit pattern → bf16 bit pattern, rounding to nearest even (NaN kept quiet). */
-export function f32BitsToBF16(x: number): number {
-  if ((x & 0x7fffffff) > 0x7f800000) return (x >>> 16) | 0x40;
-  return (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
-}
-
 /** Decodes one tensor's checked bytes. */
 function decode(dtype: SafetensorsDType, raw: Uint8Array, numel: number, fail: (msg: string) => CheckpointError): StoredData {
   switch (dtype) {
@@ -229,8 +201,23 @@ function checkHeader(header: unknown, span: string, dataStart: number, fileLengt
   return { metadata, entries };
 }
 
-/** Parses a safetensors file held in memory; `source` names it in error messages. Throws CheckpointError. */
-export function parseSafetensors(bytes: Uint8Array, source = "<buffer>"): SafetensorsContents {
+/** What the header declares about one tensor, before any of its data is decoded. */
+export interface TensorInfo { name: string; dtype: SafetensorsDType; shape: number[] }
+
+/**
+ * A safetensors file whose whole header has been checked, with its tensors decoded one at a time on demand, so
+ * that a loader can compare the declared names and shapes with what it expects before allocating anything.
+ */
+export interface SafetensorsView {
+  metadata: Record<string, string>;
+  /** Every tensor the header declares, in header order. */
+  infos: Map<string, TensorInfo>;
+  /** Decodes one tensor into a fresh (aligned) array; a name the header lacks is a CheckpointError. */
+  read(name: string): StoredTensor;
+}
+
+/** Checks a safetensors file held in memory up to its header; `source` names it in error messages. Throws CheckpointError. */
+export function openSafetensors(bytes: Uint8Array, source = "<buffer>"): SafetensorsView {
   const err = (msg: string): CheckpointError => new CheckpointError(`${oneLine(source, 300)}: ${msg}`);
   if (bytes.length < 8) throw err(`file is ${bytes.length} bytes, too short for the 8-byte header length at byte 0`);
   const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
@@ -253,13 +240,28 @@ export function parseSafetensors(bytes: Uint8Array, source = "<buffer>"): Safete
   const dup = findDuplicateKey(text);
   if (dup) throw err(`${span}: key ${quote(dup.key)} appears twice (again at byte ${8 + utf8Length(text.slice(0, dup.index))})`);
   const checked = checkHeader(header, span, 8 + n, bytes.length, err);
-  const tensors = new Map<string, StoredTensor>();
-  for (const { name, dtype, shape, begin, end } of checked.entries) {
-    const fail = (msg: string) => err(`tensor ${quote(name)}: data at bytes ${8 + n + begin}–${8 + n + end}: ${msg}`);
-    const data = decode(dtype, bytes.subarray(8 + n + begin, 8 + n + end), shape.reduce((a, d) => a * d, 1), fail);
-    tensors.set(name, { name, dtype, shape: [...shape], data });
-  }
-  return { metadata: checked.metadata, tensors };
+  const entries = new Map(checked.entries.map((e) => [e.name, e]));
+  return {
+    metadata: checked.metadata,
+    infos: new Map(checked.entries.map(({ name, dtype, shape }) => [name, { name, dtype, shape: [...shape] }])),
+    read(name: string): StoredTensor {
+      const e = entries.get(name);
+      if (!e) throw err(`no tensor ${quote(name)} in the header`);
+      const fail = (msg: string) => err(`tensor ${quote(name)}: data at bytes ${8 + n + e.begin}–${8 + n + e.end}: ${msg}`);
+      const data = decode(e.dtype, bytes.subarray(8 + n + e.begin, 8 + n + e.end), e.shape.reduce((a, d) => a * d, 1), fail);
+      return { name, dtype: e.dtype, shape: [...e.shape], data };
+    },
+  };
+}
+
+/** Every tensor of a checked view, decoded. */
+function readAll(view: SafetensorsView): SafetensorsContents {
+  return { metadata: view.metadata, tensors: new Map([...view.infos.keys()].map((name) => [name, view.read(name)])) };
+}
+
+/** Parses a safetensors file held in memory; `source` names it in error messages. Throws CheckpointError. */
+export function parseSafetensors(bytes: Uint8Array, source = "<buffer>"): SafetensorsContents {
+  return readAll(openSafetensors(bytes, source));
 }
 
 /** The dtype an array is written as when none is given. */
@@ -347,16 +349,42 @@ export function serializeSafetensors(tensors: Iterable<StoredTensorInput>, metad
   return out;
 }
 
-/** Reads and parses a safetensors file; every failure is a CheckpointError naming `path`. */
-export async function readSafetensorsFile(path: string): Promise<SafetensorsContents> {
+/** The "cannot read" error of a file, naming it and the system's code. */
+function readError(path: string, e: unknown): CheckpointError {
+  const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e);
+  return new CheckpointError(`${oneLine(path, 300)}: cannot read the file (${oneLine(code)})`, { cause: e });
+}
+
+/** Reads a safetensors file and checks its header; tensors are decoded on demand (see SafetensorsView). */
+export async function openSafetensorsFile(path: string): Promise<SafetensorsView> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e);
-    throw new CheckpointError(`${oneLine(path, 300)}: cannot read the file (${oneLine(code)})`, { cause: e });
+    throw readError(path, e);
   }
-  return parseSafetensors(bytes, path);
+  return openSafetensors(bytes, path);
+}
+
+/** `openSafetensorsFile`, synchronously (fixture runner, training checkpoints, the browser's virtual folders). */
+export function openSafetensorsFileSync(path: string): SafetensorsView {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw readError(path, e);
+  }
+  return openSafetensors(bytes, path);
+}
+
+/** Reads and parses a safetensors file; every failure is a CheckpointError naming `path`. */
+export async function readSafetensorsFile(path: string): Promise<SafetensorsContents> {
+  return readAll(await openSafetensorsFile(path));
+}
+
+/** `readSafetensorsFile`, synchronously. */
+export function readSafetensorsFileSync(path: string): SafetensorsContents {
+  return readAll(openSafetensorsFileSync(path));
 }
 
 /** Writes a safetensors file atomically (temp file, fsync, rename): a crash never leaves a torn file. */

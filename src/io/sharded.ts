@@ -3,10 +3,11 @@
  * name to the shard file that holds it (`{ "metadata": {...}, "weight_map": { name: shard } }`).
  * The index is untrusted too: shard names must be plain file names inside the folder.
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError } from "../errors.ts";
-import { type StoredTensor, oneLine, readSafetensorsFile } from "./safetensors.ts";
+import { type SafetensorsView, type StoredTensor, type TensorInfo, oneLine, openSafetensorsFile, openSafetensorsFileSync } from "./safetensors.ts";
 
 /** The index file's name, as `save_pretrained` writes it. */
 export const SHARD_INDEX_FILE = "model.safetensors.index.json";
@@ -16,15 +17,14 @@ function isPlainFileName(name: string): boolean {
   return name !== "" && name !== "." && name !== ".." && !/[/\\\0]/.test(name) && !/^[A-Za-z]:/.test(name);
 }
 
-/** Reads and checks the index: a JSON object whose `weight_map` maps names to plain shard file names. */
-async function readIndex(path: string): Promise<Map<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e);
-    throw new CheckpointError(`${oneLine(path, 300)}: cannot read the shard index (${oneLine(code)})`, { cause: e });
-  }
+/** The index's "cannot read" error. */
+function indexReadError(path: string, e: unknown): CheckpointError {
+  const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e);
+  return new CheckpointError(`${oneLine(path, 300)}: cannot read the shard index (${oneLine(code)})`, { cause: e });
+}
+
+/** Checks the index text: a JSON object whose `weight_map` maps names to plain shard file names. */
+function parseIndex(path: string, text: string): Map<string, string> {
   let index: unknown;
   try {
     index = JSON.parse(text);
@@ -47,29 +47,68 @@ async function readIndex(path: string): Promise<Map<string, string>> {
   return map;
 }
 
+/** The shard files of an index, each once, in name order (the order they are read). */
+function shardNames(weightMap: ReadonlyMap<string, string>): string[] {
+  return [...new Set(weightMap.values())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * One view over the shards: exactly the tensors of `weight_map`, in the index's order, each checked to be in the
+ * shard the index names (a shard's unlisted extras are ignored, as `transformers` does).
+ */
+function mergeShards(indexPath: string, weightMap: ReadonlyMap<string, string>, shards: ReadonlyMap<string, SafetensorsView>): SafetensorsView {
+  const infos = new Map<string, TensorInfo>();
+  for (const [name, shard] of weightMap) {
+    const info = shards.get(shard)?.infos.get(name);
+    if (!info) throw new CheckpointError(`${oneLine(indexPath, 300)}: tensor '${oneLine(name)}' is mapped to shard '${oneLine(shard)}', which does not contain it`);
+    infos.set(name, info);
+  }
+  return {
+    metadata: {},
+    infos,
+    read(name: string): StoredTensor {
+      const shard = weightMap.get(name);
+      if (shard === undefined) throw new CheckpointError(`${oneLine(indexPath, 300)}: no tensor '${oneLine(name)}' in "weight_map"`);
+      return (shards.get(shard) as SafetensorsView).read(name);
+    },
+  };
+}
+
+/** Reads a sharded checkpoint folder's index and every shard's header; tensors are decoded on demand. Throws CheckpointError. */
+export async function openShardedSafetensors(dir: string): Promise<SafetensorsView> {
+  const indexPath = join(dir, SHARD_INDEX_FILE);
+  let text: string;
+  try {
+    text = await readFile(indexPath, "utf8");
+  } catch (e) {
+    throw indexReadError(indexPath, e);
+  }
+  const weightMap = parseIndex(indexPath, text);
+  const shards = new Map<string, SafetensorsView>();
+  for (const shard of shardNames(weightMap)) shards.set(shard, await openSafetensorsFile(join(dir, shard)));
+  return mergeShards(indexPath, weightMap, shards);
+}
+
+/** `openShardedSafetensors`, synchronously. */
+export function openShardedSafetensorsSync(dir: string): SafetensorsView {
+  const indexPath = join(dir, SHARD_INDEX_FILE);
+  let text: string;
+  try {
+    text = readFileSync(indexPath, "utf8");
+  } catch (e) {
+    throw indexReadError(indexPath, e);
+  }
+  const weightMap = parseIndex(indexPath, text);
+  const shards = new Map(shardNames(weightMap).map((shard) => [shard, openSafetensorsFileSync(join(dir, shard))]));
+  return mergeShards(indexPath, weightMap, shards);
+}
+
 /**
  * Reads a sharded checkpoint folder: every shard named in the index once, checking that each tensor
- * is in the shard the index names. Returns exactly the tensors of `weight_map` (a shard's unlisted
- * extras are ignored, as `transformers` does). Throws CheckpointError naming the tensor and shard.
+ * is in the shard the index names. Returns exactly the tensors of `weight_map` in the index's order (a shard's
+ * unlisted extras are ignored, as `transformers` does). Throws CheckpointError naming the tensor and shard.
  */
 export async function readShardedSafetensors(dir: string): Promise<Map<string, StoredTensor>> {
-  const indexPath = join(dir, SHARD_INDEX_FILE);
-  const weightMap = await readIndex(indexPath);
-  const byShard = new Map<string, string[]>();
-  for (const [name, shard] of weightMap) {
-    const names = byShard.get(shard);
-    if (names) names.push(name);
-    else byShard.set(shard, [name]);
-  }
-  const merged = new Map<string, StoredTensor>();
-  for (const [shard, names] of [...byShard].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const { tensors } = await readSafetensorsFile(join(dir, shard));
-    for (const name of names) {
-      const tensor = tensors.get(name);
-      if (!tensor) throw new CheckpointError(`${oneLine(indexPath, 300)}: tensor '${oneLine(name)}' is mapped to shard '${oneLine(shard)}', which does not contain it`);
-      merged.set(name, tensor);
-    }
-  }
-  // Keep the index's order, not the shard reading order.
-  return new Map([...weightMap.keys()].map((name) => [name, merged.get(name) as StoredTensor]));
+  const view = await openShardedSafetensors(dir);
+  return new Map([...view.infos.keys()].map((name) => [name, view.read(name)]));
 }

@@ -10,8 +10,31 @@ import { twoRelationTask } from "./tasks.ts";
 import { attentionFlops, timeInterleaved } from "./timing.ts";
 import { attentionOf, buildTokenModel, heldOutBatch, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
+import { byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
 
 const HEADS = [1, 2, 4, 8];
+
+/** Q01's verdict rules. */
+const RULES = {
+  subspaces: {
+    cases: [
+      { when: [cond("two_relation_gain", ">", 0.05), cond("two_head_split", ">", 0.5), cond("sst2_gain", ">", 0.02)], verdict: "supported" },
+      { when: [cond("two_relation_gain", ">", 0.05)], verdict: "nuanced" },
+    ],
+    otherwise: "refuted",
+  },
+  selfAttention: {
+    cases: [
+      { when: [cond("one_head_self_attention_over_uniform", ">", 2), cond("one_head_self_attention_over_multi_head", ">", 1.5)], verdict: "supported" },
+      { when: [cond("sst2_one_head_self_attention_over_uniform", ">", 2), cond("sst2_one_head_self_attention_over_multi_head", ">", 1.5)], verdict: "nuanced" },
+    ],
+    otherwise: "refuted",
+  },
+  parallel: {
+    cases: [{ when: [cond("flops_max_over_min", "<=", 1), cond("timings.forward_8_heads_over_1_head", ">=", 0.8)], verdict: "refuted" }],
+    otherwise: "nuanced",
+  },
+} satisfies Record<string, VerdictRule>;
 
 async function run(ctx: LabContext): Promise<QuestionOutput> {
   const dModel = 64;
@@ -63,7 +86,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
   const split = Math.max(h2.prev[0] + h2.mirror[1], h2.prev[1] + h2.mirror[0]) / 2;
   const t1 = timing[0].seconds;
   const t8 = timing.find((t) => t.h === 8)!.seconds;
-  const flopsEqual = timing.every((t) => t.flops === timing[0].flops);
+  const flopsSpread = Math.max(...timing.map((t) => t.flops)) / Math.min(...timing.map((t) => t.flops));
   const sstDiag1 = mean(sst1.diagonal);
   const sstDiagMulti = mean(sst.slice(1).map((s) => mean(s.diagonal)));
   const synDiag1 = s1.diagonal[0];
@@ -73,21 +96,24 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "在不同的子空间中同时捕捉输入序列中的多样化信息",
       claim_en: "Multi-head attention captures diverse information in different subspaces at the same time.",
-      verdict: synGap > 0.05 && split > 0.5 ? (sstGap > 0.02 ? "supported" : "nuanced") : synGap > 0.05 ? "nuanced" : "refuted",
+      ...byMeasurement(RULES.subspaces, { two_relation_gain: synGap, two_head_split: split, sst2_gain: sstGap }),
       evidence: `On a task needing two relations per position (previous token and mirror position), one head reached ${pct(s1.accuracy)} and ${bestMulti.h} heads ${pct(bestMulti.accuracy)} at the same d_model ${dModel} and the same ${s1.parameters} parameters; with 2 heads each head took one relation (mean mass ${fmt(split)} on its own relation's position, uniform = ${fmt(uniform)}). On SST-2 the head count barely mattered: ${sst.map((s) => `${s.h}h ${pct(s.accuracy)}`).join(", ")}.`,
       evidence_zh: `在每个位置需要两种关系（前一个词、镜像位置）的任务上，同样 d_model ${dModel}、同样 ${s1.parameters} 个参数，单头达到 ${pct(s1.accuracy)}，${bestMulti.h} 头达到 ${pct(bestMulti.accuracy)}；两头模型中每个头各负责一种关系（在各自目标位置上的平均注意力 ${fmt(split)}，均匀为 ${fmt(uniform)}）。在 SST-2 上头数几乎没有影响：${sst.map((s) => `${s.h} 头 ${pct(s.accuracy)}`).join("，")}。`,
     },
     {
       claim_zh: "单个头的话，在处理某个词时，会将很多注意力分给自己，缺乏对其他有关联的词的关注",
       claim_en: "With a single head, a word gives much of its attention to itself and too little to the related words.",
-      verdict: synDiag1 > 2 * uniform && synDiag1 > 1.5 * synDiagMulti ? "supported" : sstDiag1 > 2 * sst1.uniform && sstDiag1 > 1.5 * sstDiagMulti ? "nuanced" : "refuted",
+      ...byMeasurement(RULES.selfAttention, {
+        one_head_self_attention_over_uniform: synDiag1 / uniform, one_head_self_attention_over_multi_head: synDiag1 / synDiagMulti,
+        sst2_one_head_self_attention_over_uniform: sstDiag1 / sst1.uniform, sst2_one_head_self_attention_over_multi_head: sstDiag1 / sstDiagMulti,
+      }),
       evidence: `The trained single head put ${fmt(synDiag1)} of its attention on the query's own position (uniform ${fmt(uniform)}; ${fmt(s1.diagonalInit)} at initialisation; multi-head models ${fmt(synDiagMulti)} on average) and ${fmt(s1.prev[0] + s1.mirror[0])} on the two related positions; on SST-2 the single head's self-attention was ${fmt(sstDiag1)} against ${fmt(sstDiagMulti)} for 2–8 heads (uniform ${fmt(sst1.uniform)}). What limits one head is that a softmax must split one distribution between both relations, not self-attention.`,
       evidence_zh: `训练后的单头在查询自身位置上的注意力为 ${fmt(synDiag1)}（均匀为 ${fmt(uniform)}；初始化时 ${fmt(s1.diagonalInit)}；多头模型平均 ${fmt(synDiagMulti)}），在两个相关位置上共 ${fmt(s1.prev[0] + s1.mirror[0])}；SST-2 上单头的自注意力为 ${fmt(sstDiag1)}，2–8 头为 ${fmt(sstDiagMulti)}（均匀 ${fmt(sst1.uniform)}）。单头的真正限制是一个 softmax 只能把一个分布分给两种关系，而不是“注意自己”。`,
     },
     {
       claim_zh: "便于并行计算，提高了训练效率",
       claim_en: "Multiple heads make parallel computation easier and improve training efficiency.",
-      verdict: flopsEqual && t8 >= 0.8 * t1 ? "refuted" : "nuanced",
+      ...byMeasurement(RULES.parallel, { flops_max_over_min: flopsSpread, "timings.forward_8_heads_over_1_head": t8 / t1 }),
       evidence: `At d_model ${cost.dModel}, n ${cost.n}, batch ${cost.batch}, every head count from 1 to 16 costs the same ${fmt(timing[0].flops, 4)} FLOPs and ${timing[0].parameters} parameters; the measured forward time (interleaved medians) was ${fmt(t1 * 1000)} ms with 1 head and ${fmt(t8 * 1000)} ms with 8 (×${fmt(t8 / t1)}). One wide head is one bigger matrix product, just as parallel; differences in time come from how the kernels tile matrices of different shapes. Heads buy expressiveness at equal cost, not speed.`,
       evidence_zh: `在 d_model ${cost.dModel}、n ${cost.n}、batch ${cost.batch} 时，1 到 16 个头的计算量都是 ${fmt(timing[0].flops, 4)} FLOPs、${timing[0].parameters} 个参数；实测前向时间（交替测量的中位数）1 头 ${fmt(t1 * 1000)} ms，8 头 ${fmt(t8 * 1000)} ms（×${fmt(t8 / t1)}）。一个同宽的单头就是一次更大的矩阵乘法，同样可以并行；时间上的差别来自内核对不同形状矩阵的分块方式。多头是在相同代价下换取表达能力，而不是速度。`,
     },
@@ -137,5 +163,6 @@ export const q01: Question = {
   title: "Why several attention heads",
   question_zh: "Q01：Transformer为什么使用多头注意力机制？为什么不只用一个头？",
   question_en: "Q01: Why does the Transformer use multi-head attention? Why not a single head?",
+  rules: RULES,
   run,
 };

@@ -8,6 +8,27 @@ import { diagonalMass, fmt, mean, meanAttentionMap, pct, scoreSymmetry, sig, tar
 import { type TaskBatch, copyPreviousTask } from "./tasks.ts";
 import { buildTokenModel, heldOutBatch, stepReaching, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
+import { byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+
+/** Q02's verdict rules. */
+const RULES = {
+  complexRelations: {
+    cases: [
+      { when: [cond("accuracy_separate_minus_shared", ">", 0.1)], verdict: "supported" },
+      { when: [cond("accuracy_separate_minus_shared", ">", 0.02)], verdict: "nuanced" },
+      // Sharing that only slows learning down is a limit too, if a softer one.
+      { when: [cond("steps_to_90_shared_over_separate", ">=", 1.5)], verdict: "nuanced" },
+    ],
+    otherwise: "refuted",
+  },
+  selfCorrelation: {
+    cases: [
+      { when: [cond("init_self_attention_shared_over_separate", ">", 1.5), cond("trained_self_attention_shared_over_separate", ">", 1.5), cond("shared_accuracy_over_chance", "<", 2)], verdict: "supported" },
+      { when: [cond("init_self_attention_shared_over_separate", ">", 1.5)], verdict: "nuanced" },
+    ],
+    otherwise: "refuted",
+  },
+} satisfies Record<string, VerdictRule>;
 
 /** Layer-0 attention diagnostics: symmetry of QKᵀ, self-attention and mass on the previous position. */
 function diagnose(model: TransformerEncoderModel, batch: TaskBatch): { symmetry: number; diagonal: number; previous: number; weights: Tensor } {
@@ -64,14 +85,16 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "若使用同一个权重矩阵，则可能会限制模型在捕捉复杂关系上的能力",
       claim_en: "Using one weight matrix for Q and K may limit the model's ability to capture complex relations.",
-      verdict: gap > 0.1 ? "supported" : gap > 0.02 || slower ? "nuanced" : "refuted",
+      ...byMeasurement(RULES.complexRelations, { accuracy_separate_minus_shared: gap, steps_to_90_shared_over_separate: s90Sh / s90Sep }),
       evidence: `With W_Q = W_K the score matrix is exactly symmetric (⟨S, Sᵀ⟩/⟨S, S⟩ = ${symSh.toFixed(6)}; ${fmt(symSepTrained)} for separate matrices after training), but softmax normalises each row on its own, so the attention need not be symmetric. On output-the-previous-token, separate matrices reached ${pct(accSep)} and shared ones ${pct(accSh)} (mean over ${heads.join("/")} heads${seeds.length > 1 ? ` and ${seeds.length} seeds` : ""}), with ${fmt(prevSep)} vs ${fmt(prevSh)} of the attention on position i−1; 90% accuracy came at step ${s90Of(sep)} vs ${s90Of(sh)}${gap > 0.02 ? "" : slower ? ": sharing slowed learning rather than capping it" : ": no measurable limit on this relation"}.`,
       evidence_zh: `W_Q = W_K 时分数矩阵严格对称（⟨S, Sᵀ⟩/⟨S, S⟩ = ${symSh.toFixed(6)}；训练后独立矩阵为 ${fmt(symSepTrained)}），但 softmax 对每一行单独归一化，注意力本身不必对称。在“输出前一个词”任务上，独立矩阵达到 ${pct(accSep)}，共享矩阵 ${pct(accSh)}（${heads.join("/")} 头${seeds.length > 1 ? `、${seeds.length} 个种子` : ""}平均），在位置 i−1 上的注意力分别为 ${fmt(prevSep)} 与 ${fmt(prevSh)}；达到 90% 准确率分别在第 ${s90Of(sep)} 与 ${s90Of(sh)} 步${gap > 0.02 ? "" : slower ? "：共享矩阵让学习变慢，而不是设了上限" : "：在这个关系上没有可测的限制"}。`,
     },
     {
       claim_zh: "注意力计算就相当于每个输入项与自身进行比较，注意力权重会更多地倾向于自我相关，捕捉不了全局依赖关系",
       claim_en: "Attention then amounts to comparing each item with itself: the weights lean towards self-correlation and miss global dependencies.",
-      verdict: initDiagSh > 1.5 * initDiagSep ? (trDiagSh > 1.5 * trDiagSep && accSh < 2 / task.vocab ? "supported" : "nuanced") : "refuted",
+      ...byMeasurement(RULES.selfCorrelation, {
+        init_self_attention_shared_over_separate: initDiagSh / initDiagSep, trained_self_attention_shared_over_separate: trDiagSh / trDiagSep, shared_accuracy_over_chance: accSh * task.vocab,
+      }),
       evidence: initDiagSh > 1.5 * initDiagSep
         ? `Shared matrices do favour the own position, since S_ii = ‖q_i‖²: self-attention ${fmt(initDiagSh)} at initialisation against ${fmt(initDiagSep)} for separate ones (uniform ${fmt(uniform)}), and ${fmt(trDiagSh)} against ${fmt(trDiagSep)} after training; but "cannot capture global dependencies" overstates it — the shared models still reached ${pct(accSh)} (chance ${pct(1 / task.vocab)}) on a task that is all about another position, with ${fmt(prevSh)} of their attention on i−1.`
         : `Shared matrices did not favour the own position: self-attention ${fmt(initDiagSh)} at initialisation against ${fmt(initDiagSep)} for separate ones (uniform ${fmt(uniform)}), ${fmt(trDiagSh)} against ${fmt(trDiagSep)} after training.`,
@@ -119,5 +142,6 @@ export const q02: Question = {
   title: "Separate W_Q and W_K",
   question_zh: "Q02：Transformer为什么Q和K使用不同的权重矩阵生成？为什么不能使用同一个值进行自身的点乘？",
   question_en: "Q02: Why are Q and K made with different weight matrices? Why not take the dot product of one projection with itself?",
+  rules: RULES,
   run,
 };

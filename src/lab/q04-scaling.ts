@@ -14,6 +14,24 @@ import { entropy, fitPowerLaw, fmt, meanRowMax, pct, sig, variance } from "./met
 import { copyPreviousTask } from "./tasks.ts";
 import { attentionOf, buildTokenModel, heldOutBatch, stepReaching, trainTokenTask } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
+import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+
+/** Q04's verdict rules. */
+const RULES = {
+  // Var(q·k) ∝ d_k, and at the largest d_k the unscaled softmax is near one-hot while the scaled one is not.
+  extremeSoftmax: {
+    cases: [{ when: [cond("variance_exponent_minus_1_abs", "<", 0.15), cond("top_probability_unscaled", ">", 0.8), cond("top_probability_scaled", "<", 0.5)], verdict: "supported" }],
+    otherwise: "nuanced",
+  },
+  gradients: {
+    cases: [{ when: [cond("score_gradient_unscaled_over_scaled", "<", 1)], verdict: "nuanced" }],
+    otherwise: "refuted",
+  },
+  t5: {
+    cases: [{ when: [cond("t5_minus_scaled_accuracy_abs", "<=", 0.05), cond("t5_over_unscaled_initial_top_probability", "<", 1)], verdict: "supported" }],
+    otherwise: "nuanced",
+  },
+} satisfies Record<string, VerdictRule>;
 
 /** Statistics of softmax(q·K ⋅ s) over n keys for unit-variance q and keys, with and without s = 1/√d_k. */
 function saturation(dk: number, n: number, samples: number, scaled: boolean, rng: Rng): { maxProb: number; entropy: number; gradScores: number; gradQ: number } {
@@ -112,35 +130,39 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "防止因维度过大导致数值过大，使softmax函数输出过于极端",
       claim_en: "Scaling keeps large dimensions from producing large values that make the softmax output extreme.",
-      verdict: Math.abs(fitUnscaled.exponent - 1) < 0.15 && big.without.maxProb > 0.8 && big.with.maxProb < 0.5 ? "supported" : "nuanced",
+      ...byMeasurement(RULES.extremeSoftmax, { variance_exponent_minus_1_abs: Math.abs(fitUnscaled.exponent - 1), top_probability_unscaled: big.without.maxProb, top_probability_scaled: big.with.maxProb }),
       evidence: `Var(q·k) for unit-variance q, k grows as d_k^${fitUnscaled.exponent.toFixed(3)} (R² ${fitUnscaled.r2.toFixed(4)}; Var = ${fmt(varRows.find((r) => r.dk === 64)?.unscaled ?? NaN)} at d_k = 64), and ÷√d_k flattens it to d_k^${fitScaled.exponent.toFixed(3)}; over ${nKeys} keys the top softmax probability at d_k = ${dkBig} is ${fmt(big.without.maxProb)} unscaled (entropy ${fmt(big.without.entropy)} nats) against ${fmt(big.with.maxProb)} scaled (entropy ${fmt(big.with.entropy)}; uniform = ${fmt(Math.log(nKeys))}).`,
       evidence_zh: `单位方差的 q、k，其点积方差按 d_k^${fitUnscaled.exponent.toFixed(3)} 增长（R² ${fitUnscaled.r2.toFixed(4)}），除以 √d_k 后变为 d_k^${fitScaled.exponent.toFixed(3)}；${nKeys} 个键时，d_k = ${dkBig} 未缩放的 softmax 最大概率为 ${fmt(big.without.maxProb)}（熵 ${fmt(big.without.entropy)}），缩放后为 ${fmt(big.with.maxProb)}（熵 ${fmt(big.with.entropy)}，均匀分布为 ${fmt(Math.log(nKeys))}）。`,
     },
     {
       claim_zh: "避免梯度消失或梯度爆炸",
       claim_en: "Scaling avoids vanishing or exploding gradients.",
-      verdict: big.without.gradScores < big.with.gradScores ? "nuanced" : "refuted",
+      ...byMeasurement(RULES.gradients, { score_gradient_unscaled_over_scaled: big.without.gradScores / big.with.gradScores }),
       evidence: `Only "vanishing" holds, and only at the scores: without scaling the gradient reaching the scores falls from ${fmt(at(4).without.gradScores)} at d_k = 4 to ${fmt(big.without.gradScores)} at d_k = ${dkBig} (scaled: ${fmt(big.with.gradScores)}); the gradient on q does not vanish (${fmt(big.without.gradQ)} unscaled vs ${fmt(big.with.gradQ)} scaled) and nothing explodes. ${accUnscaled < accScaled - 0.02 ? `What saturation does is freeze the attention pattern: at d_k = ${headDim} the unscaled model reached ${pct(accUnscaled)} against ${pct(accScaled)} scaled` : `In training at d_k = ${headDim} saturation cost time, not the result: the unscaled model reached ${pct(accUnscaled)} against ${pct(accScaled)} scaled, later`} (90% at step ${stepsText(s90[1])} vs ${stepsText(s90[0])}; Adam rescales small gradients per parameter).`,
       evidence_zh: `只有“梯度消失”成立，而且只发生在分数处：不缩放时传到分数的梯度从 d_k = 4 的 ${fmt(at(4).without.gradScores)} 降到 d_k = ${dkBig} 的 ${fmt(big.without.gradScores)}（缩放后 ${fmt(big.with.gradScores)}）；q 上的梯度并未消失（未缩放 ${fmt(big.without.gradQ)}，缩放 ${fmt(big.with.gradQ)}），也没有梯度爆炸。${accUnscaled < accScaled - 0.02 ? `饱和的真正后果是注意力模式被“冻结”：d_k = ${headDim} 时不缩放的模型只达到 ${pct(accUnscaled)}，缩放的达到 ${pct(accScaled)}` : `在 d_k = ${headDim} 的训练中，饱和耽误的是时间而不是结果：不缩放的模型达到 ${pct(accUnscaled)}，缩放的 ${pct(accScaled)}，但更晚`}（达到 90% 分别在 ${stepsTextZh(s90[1])} 与 ${stepsTextZh(s90[0])}；Adam 会按参数放大小梯度）。`,
     },
     {
       claim_zh: "从公式看来，Q和K进行点乘的结果尺寸是嵌入维度乘以嵌入维度，而Transformer的嵌入维度是512",
       claim_en: "By the formula, the product of Q and K is (embedding size × embedding size), and the Transformer's embedding size is 512.",
-      verdict: "refuted",
+      ...byDefinition("refuted",
+        "By the shapes of the product: Q (n × d_k) times Kᵀ (d_k × n) is n × n for every d_model; the traced shape only illustrates it.",
+        "由矩阵乘积的形状决定：Q（n × d_k）乘 Kᵀ（d_k × n）得到 n × n，与 d_model 无关；追踪到的形状只是示例。"),
       evidence: `In a d_model = 512, h = 8 layer on 10 tokens the traced Q per head is [${qShape.join(", ")}] and QKᵀ is [${scoresShape.join(", ")}]: one n × n matrix per head (${scoresShape[2] * scoresShape[3]} scores), never 512 × 512 (262144); the d that matters is d_k = 64, whose √ is the 8 of the notes' own example.`,
       evidence_zh: `d_model = 512、h = 8 的层处理 10 个词时，追踪到每个头的 Q 形状为 [${qShape.join(", ")}]，QKᵀ 为 [${scoresShape.join(", ")}]：每个头一个 n × n 矩阵（${scoresShape[2] * scoresShape[3]} 个分数），而不是 512 × 512（262144）；起作用的是 d_k = 64，其平方根正是笔记例子里的 8。`,
     },
     {
       claim_zh: "假设本来是【1，2，8，2，16】的数据，dk的平方根是8，就变成了【0.125，0.25，1，0.25，2】，他们的方差一下就小了很多",
       claim_en: "If the scores were [1, 2, 8, 2, 16] and √d_k = 8, they become [0.125, 0.25, 1, 0.25, 2], and their variance is much smaller.",
-      verdict: "supported",
+      ...byDefinition("supported",
+        "Arithmetic: [1, 2, 8, 2, 16] ÷ 8 is [0.125, 0.25, 1, 0.25, 2], and dividing by 8 divides the variance by 64; the computed figures only illustrate it.",
+        "算术：[1, 2, 8, 2, 16] ÷ 8 = [0.125, 0.25, 1, 0.25, 2]，除以 8 使方差缩小 64 倍；计算结果只是示例。"),
       evidence: `The arithmetic is right ([${exScaled.join(", ")}]); the variance drops from ${fmt(varBefore, 4)} to ${fmt(varAfter, 4)}, a factor of ${fmt(ratio, 3)} = d_k (not √d_k), and the softmax goes from [${pBefore.map((p) => fmt(p, 3)).join(", ")}] (top ${fmt(pBefore[4], 5)}) to [${pAfter.map((p) => fmt(p, 3)).join(", ")}] (top ${fmt(pAfter[4], 3)}).`,
       evidence_zh: `算术正确（[${exScaled.join(", ")}]）；方差从 ${fmt(varBefore, 4)} 降到 ${fmt(varAfter, 4)}，缩小 ${fmt(ratio, 3)} 倍，即 d_k 倍（不是 √d_k 倍）；softmax 从 [${pBefore.map((p) => fmt(p, 3)).join(", ")}]（最大 ${fmt(pBefore[4], 5)}）变为 [${pAfter.map((p) => fmt(p, 3)).join(", ")}]（最大 ${fmt(pAfter[4], 3)}）。`,
     },
     {
       claim_zh: "比如使用更好的初始化，类似于google的T5模型，在初始化阶段就解决了这个问题",
       claim_en: "Better initialisation, as in Google's T5, solves the problem at initialisation instead.",
-      verdict: Math.abs(accT5 - accScaled) <= 0.05 && initStats[2].maxProb < initStats[1].maxProb ? "supported" : "nuanced",
+      ...byMeasurement(RULES.t5, { t5_minus_scaled_accuracy_abs: Math.abs(accT5 - accScaled), t5_over_unscaled_initial_top_probability: initStats[2].maxProb / initStats[1].maxProb }),
       evidence: `Unscaled attention with W_Q initialised ${fmt(Math.sqrt(headDim), 3)}× smaller starts with a top attention probability of ${fmt(initStats[2].maxProb)} (scaled ${fmt(initStats[0].maxProb)}, plain unscaled ${fmt(initStats[1].maxProb)}) and reaches ${pct(accT5)} against ${pct(accScaled)} for the scaled model (90% at step ${stepsText(s90[2])} vs ${stepsText(s90[0])}).`,
       evidence_zh: `不缩放、但把 W_Q 初始化缩小 ${fmt(Math.sqrt(headDim), 3)} 倍时，初始注意力最大概率为 ${fmt(initStats[2].maxProb)}（缩放模型 ${fmt(initStats[0].maxProb)}，普通不缩放 ${fmt(initStats[1].maxProb)}），最终准确率 ${pct(accT5)}，缩放模型 ${pct(accScaled)}（达到 90% 分别在 ${stepsTextZh(s90[2])} 与 ${stepsTextZh(s90[0])}）。`,
     },
@@ -211,6 +233,7 @@ export const q04: Question = {
   title: "Scaling the scores by 1/√d_k",
   question_zh: "Q04：为什么在进行softmax之前要对attention进行scaled（为什么除以dk的平方根）？",
   question_en: "Q04: Why are the attention scores scaled before the softmax (why divide by √d_k)?",
+  rules: RULES,
   run,
 };
 

@@ -12,8 +12,23 @@ import { Tensor, indexTensor } from "../tensor/tensor.ts";
 import { barChart, lineChart } from "./charts.ts";
 import { fmt, sig } from "./metrics.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
+import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
 
 const F32_MIN = -3.4028234663852886e38;
+
+/** Q05's verdict rules. */
+const RULES = {
+  // The recipe's leftover 1s must not move the weights beyond float32 rounding.
+  addToScores: {
+    cases: [{ when: [cond("added_key_rows_max_diff", "<", 1e-5)], verdict: "nuanced" }],
+    otherwise: "refuted",
+  },
+  // Exactly 0 (not "close to") when padding leaves the real tokens' outputs bit-identical.
+  closeToZero: {
+    cases: [{ when: [cond("masked_padding_drift_max", "<=", 0), cond("neg_inf_vs_boolean_mask_max_diff", "<=", 0)], verdict: "nuanced" }],
+    otherwise: "supported",
+  },
+} satisfies Record<string, VerdictRule>;
 
 /** Largest |a − b| over the first `len` positions of row 0 of two (1, n, d) outputs. */
 function maxDiff(a: Tensor, b: Tensor, len: number, d: number): number {
@@ -108,7 +123,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
   const zeroInfTextbook = textbookNanRows(zeroTimesInf);
   // The engine's softmax on those rows: what the real queries end up attending with.
   const zeroInfReal = realRows(softmax(zeroTimesInf));
-  const zeroInfEngineMass = Math.max(...Array.from({ length: 4 * real }, (_, r) => zeroInfReal.data.subarray(r * n, (r + 1) * n).reduce((a, b) => a + b, 0)));
+  const zeroInfEngineNan = nanRows(zeroInfReal);
   const additiveOk = maxAbsDiff(realRows(softmax(add(scores, zeroInf))), realRows(ref));
 
   const maskedMax = Math.max(...drift.map((r) => r.masked));
@@ -121,21 +136,23 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "做一个二进制mask矩阵，不Padding的位置是1，Padding的位置是0，序列长度是n的话，mask矩阵维度就是(n, n)",
       claim_en: "Make a binary mask matrix, 1 at real positions and 0 at padding; for a sequence of length n it is (n, n).",
-      verdict: "nuanced",
+      ...byDefinition("nuanced",
+        "By construction: attention needs one flag per key, a (batch, n) mask broadcast over the queries; an (n, n) matrix is right only when every row repeats it. The measured rows only illustrate it.",
+        "由构造决定：注意力只需要每个键一个标记，即在查询维度上广播的 (batch, n) 掩码；(n, n) 矩阵只有在每行都重复它时才正确。实测的行只是示例。"),
       evidence: `A (batch, n) key mask broadcast over the queries is all attention needs (tsformer's AttentionMask); an (n, n) matrix whose every row is that key mask gives the same weights (max difference ${fmt(additiveOk)}), but the (n, n) outer product m_i·m_j also masks whole rows for padding queries: ${fmt(outerTextbook * 100)}% of the rows become all −∞, which the textbook softmax (PyTorch) turns into NaN; tsformer returns zeros there.`,
       evidence_zh: `注意力只需要一个 (batch, n) 的键掩码，在查询维度上广播（tsformer 的 AttentionMask）；每行都等于该键掩码的 (n, n) 矩阵给出同样的权重（最大差 ${fmt(additiveOk)}），但用外积 m_i·m_j 构造的 (n, n) 矩阵还会把填充位置的查询整行遮住：${fmt(outerTextbook * 100)}% 的行全为 −∞，教科书式 softmax（PyTorch）会得到 NaN；tsformer 在这些行返回 0。`,
     },
     {
       claim_zh: "把矩阵里的0换成负无穷，然后把矩阵和attention score矩阵相加",
       claim_en: "Replace the 0s of the matrix with −∞ and add the matrix to the attention scores.",
-      verdict: addedShift < 1e-5 ? "nuanced" : "refuted",
-      evidence: `Adding works, and the 1s the recipe leaves in place do no harm: they add the same constant to every real score of a row, which softmax ignores (max weight difference ${fmt(addedShift)} against the correct mask). Implemented by multiplication it breaks: s·(−∞) is +∞ for negative scores, so ${fmt(mulWrong * 100)}% of the real query rows are NaN or attend to padding, and the common m·s + (1 − m)·(−∞) puts 0·(−∞) = NaN into ${fmt(zeroInfNan * 100)}% of the score rows (every real query): the textbook softmax (PyTorch) returns NaN for ${fmt(zeroInfTextbook * 100)}% of the rows, and tsformer's softmax op, which takes a row of NaN and −∞ for a fully masked one, returns weights summing to ${fmt(zeroInfEngineMass)} — the real tokens attend to nothing.`,
-      evidence_zh: `相加是可行的，配方里保留下来的 1 也无害：它给一行中所有真实位置的分数加上同一个常数，softmax 不受影响（与正确掩码的权重最大差 ${fmt(addedShift)}）。如果用乘法实现就会出错：负分数乘以 −∞ 得 +∞，${fmt(mulWrong * 100)}% 的真实查询行变成 NaN 或关注到填充位置；常见写法 m·s + (1 − m)·(−∞) 会在 ${fmt(zeroInfNan * 100)}% 的分数行（所有真实查询）中产生 0·(−∞) = NaN：教科书式 softmax（PyTorch）有 ${fmt(zeroInfTextbook * 100)}% 的行是 NaN；tsformer 的 softmax 运算把只含 NaN 与 −∞ 的行当作整行被遮住，返回的权重之和为 ${fmt(zeroInfEngineMass)}——真实词什么也没有关注。`,
+      ...byMeasurement(RULES.addToScores, { added_key_rows_max_diff: addedShift }),
+      evidence: `Adding works, and the 1s the recipe leaves in place do no harm: they add the same constant to every real score of a row, which softmax ignores (max weight difference ${fmt(addedShift)} against the correct mask). Implemented by multiplication it breaks: s·(−∞) is +∞ for negative scores, so ${fmt(mulWrong * 100)}% of the real query rows are NaN or attend to padding, and the common m·s + (1 − m)·(−∞) puts 0·(−∞) = NaN into ${fmt(zeroInfNan * 100)}% of the score rows (every real query): the textbook softmax (PyTorch) returns NaN for ${fmt(zeroInfTextbook * 100)}% of the rows, and tsformer's softmax op for ${fmt(zeroInfEngineNan * 100)}% of the real query rows${zeroInfEngineNan > 0 ? ": a NaN score propagates, as in PyTorch, rather than passing for a mask" : ""}.`,
+      evidence_zh: `相加是可行的，配方里保留下来的 1 也无害：它给一行中所有真实位置的分数加上同一个常数，softmax 不受影响（与正确掩码的权重最大差 ${fmt(addedShift)}）。如果用乘法实现就会出错：负分数乘以 −∞ 得 +∞，${fmt(mulWrong * 100)}% 的真实查询行变成 NaN 或关注到填充位置；常见写法 m·s + (1 − m)·(−∞) 会在 ${fmt(zeroInfNan * 100)}% 的分数行（所有真实查询）中产生 0·(−∞) = NaN：教科书式 softmax（PyTorch）有 ${fmt(zeroInfTextbook * 100)}% 的行是 NaN；tsformer 的 softmax 运算在 ${fmt(zeroInfEngineNan * 100)}% 的真实查询行得到 NaN${zeroInfEngineNan > 0 ? "：NaN 分数会像在 PyTorch 中一样传播下去，而不会被当成掩码" : ""}。`,
     },
     {
       claim_zh: "这样填充位置的分数就很小了。最后计算softmax时，他们的概率（权重）就接近于0了",
       claim_en: "Then the padding scores are very small, and after the softmax their probabilities (weights) are close to 0.",
-      verdict: maskedMax === 0 && byName("−∞") === 0 ? "nuanced" : "supported",
+      ...byMeasurement(RULES.closeToZero, { masked_padding_drift_max: maskedMax, neg_inf_vs_boolean_mask_max_diff: byName("−∞") }),
       evidence: `Not "close to" 0 but exactly 0: with the mask the real tokens' outputs are ${maskedMax === 0 ? "bit-identical" : `within ${fmt(maskedMax)}`} whatever padding follows (0 to ${lastDrift.pads} pads), while without it they drift by up to ${fmt(unmaskedMax)}; −1e9 and float32's minimum (${fmt(byName("−1e9"))} and ${fmt(byName("float32 min"))} from the boolean mask) and even −1e4 (${fmt(byName("−1e4"))}) also underflow to exactly 0 in float32. They differ only when a row is fully masked: −∞ or a boolean mask gives zeros in tsformer (NaN in PyTorch: textbook softmax of a −∞ row = [${pytorchRow.map((p) => fmt(p)).join(", ")}]), whereas −1e9 and float32 min give a uniform ${fmt(minRow[0])} over the padding (output magnitude ${fmt(fm("additive −1e9").maxAbs)}).`,
       evidence_zh: `不是“接近 0”，而是恰好为 0：有掩码时，无论后面填充多少（0 到 ${lastDrift.pads} 个），真实词的输出${maskedMax === 0 ? "逐位相同" : `相差不超过 ${fmt(maskedMax)}`}；没有掩码时最多漂移 ${fmt(unmaskedMax)}。−1e9、float32 最小值（与布尔掩码的差 ${fmt(byName("−1e9"))}、${fmt(byName("float32 min"))}）甚至 −1e4（${fmt(byName("−1e4"))}）在 float32 中也会下溢为 0。只有整行都被遮住时才有区别：−∞ 或布尔掩码在 tsformer 中输出 0（PyTorch 为 NaN：全 −∞ 行的教科书 softmax = [${pytorchRow.map((p) => fmt(p)).join(", ")}]），而 −1e9 与 float32 最小值会在填充位置上给出均匀的 ${fmt(minRow[0])}（输出幅度 ${fmt(fm("additive −1e9").maxAbs)}）。`,
     },
@@ -158,7 +175,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
         ["add (n, n) with 0 instead of 1", `max weight difference ${fmt(additiveOk)}`],
         ["add outer product m_i·m_j (textbook softmax)", `${fmt(outerTextbook * 100)}% rows NaN`],
         ["multiply by the matrix", `${fmt(mulWrong * 100)}% of real rows NaN or on padding`],
-        ["m·s + (1 − m)·(−∞)", `${fmt(zeroInfNan * 100)}% score rows hold NaN; textbook softmax NaN in ${fmt(zeroInfTextbook * 100)}%; tsformer softmax row sum ${fmt(zeroInfEngineMass)}`],
+        ["m·s + (1 − m)·(−∞)", `${fmt(zeroInfNan * 100)}% score rows hold NaN; textbook softmax NaN in ${fmt(zeroInfTextbook * 100)}%; tsformer softmax NaN in ${fmt(zeroInfEngineNan * 100)}% of real rows`],
       ] },
     ],
     charts: [
@@ -177,7 +194,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
       masking_values: byValue.map((v) => ({ value: v.name, max_diff_from_boolean: sig(v.diff) })),
       fully_masked: fullyMasked.map((r) => ({ mask: r.name, max_abs_output: sig(r.maxAbs), nan_rows: r.nan })),
       textbook_softmax_all_neg_inf: pytorchRow.map((p) => (Number.isNaN(p) ? "NaN" : p)),
-      recipe: { added_key_rows_max_diff: sig(addedShift), added_zero_max_diff: sig(additiveOk), outer_product_nan_rows: sig(outerTextbook), multiplied_wrong_rows: sig(mulWrong), zero_times_inf_nan_score_rows: sig(zeroInfNan), zero_times_inf_textbook_nan_rows: sig(zeroInfTextbook), zero_times_inf_engine_row_sum: sig(zeroInfEngineMass) },
+      recipe: { added_key_rows_max_diff: sig(addedShift), added_zero_max_diff: sig(additiveOk), outer_product_nan_rows: sig(outerTextbook), multiplied_wrong_rows: sig(mulWrong), zero_times_inf_nan_score_rows: sig(zeroInfNan), zero_times_inf_textbook_nan_rows: sig(zeroInfTextbook), zero_times_inf_engine_nan_real_rows: sig(zeroInfEngineNan) },
     },
   };
 }
@@ -188,5 +205,6 @@ export const q05: Question = {
   title: "Masking the padding",
   question_zh: "Q05：在计算attention score的时候如何对padding做mask操作？",
   question_en: "Q05: How is padding masked when computing the attention scores?",
+  rules: RULES,
   run,
 };

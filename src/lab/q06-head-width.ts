@@ -11,6 +11,20 @@ import { twoRelationTask } from "./tasks.ts";
 import { attentionFlops, timeInterleaved } from "./timing.ts";
 import { trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
+import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+
+/** Q06's verdict rules. */
+const RULES = {
+  // "Rise a lot": more than ×4 at h = 8 (the rise is ×h for parameters of Q, K, V and FLOPs of the products).
+  withoutReduction: {
+    cases: [{ when: [cond("parameters_full_over_reduced_8_heads", ">", 4), cond("flops_full_over_reduced_8_heads", ">", 4)], verdict: "supported" }],
+    otherwise: "nuanced",
+  },
+  fusesHeads: {
+    cases: [{ when: [cond("learned_minus_identity_w_o_accuracy", ">", 0.03)], verdict: "supported" }],
+    otherwise: "nuanced",
+  },
+} satisfies Record<string, VerdictRule>;
 
 /** Sets W_O to the identity (bias 0) and returns it to be frozen: the heads are concatenated and passed on unmixed. */
 function identityOutProj(model: TransformerEncoderModel): Tensor[] {
@@ -64,35 +78,41 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "将原有的高维空间转换成低维并进行拼接，形成了同样维度的输出，这样丰富了特性信息，还降低了计算量",
       claim_en: "Projecting into lower dimensions and concatenating gives an output of the same size, enriches the features and lowers the computation.",
-      verdict: "nuanced",
+      ...byDefinition("nuanced",
+        "By the shapes: h heads of d_model/h have the parameters and FLOPs of one head of d_model and 1/h of h full-width heads, so \"lowers the computation\" holds against one baseline only; the measured accuracies are reported, not used.",
+        "由形状决定：h 个 d_model/h 维的头，参数与 FLOPs 等于一个 d_model 维的头、是 h 个全宽头的 1/h，所以“降低计算量”只对其中一种比较成立；实测准确率仅作报告，不参与判定。"),
       evidence: `The output keeps d_model (shape [${l8r.outShape.join(", ")}]) and compute is lower only relative to h full-width heads (${fmt(l8r.flops, 3)} vs ${fmt(l8f.flops, 3)} FLOPs at h = 8); against one full-width head it is the same (${fmt(layer(1, "reduced").flops, 3)} FLOPs, ${layer(1, "reduced").parameters} parameters). As for "richer features", on a task needing two relations per position 4 heads of 16 reached ${pct(reduced.accuracy)} against ${pct(single.accuracy)} for one head of 64 with the same ${reduced.attentionParameters} attention parameters.`,
       evidence_zh: `输出保持 d_model（形状 [${l8r.outShape.join(", ")}]）；计算量只是相对于 h 个全宽头更低（h = 8 时 ${fmt(l8r.flops, 3)} 对 ${fmt(l8f.flops, 3)} FLOPs），与一个全宽单头相同（${fmt(layer(1, "reduced").flops, 3)} FLOPs，${layer(1, "reduced").parameters} 个参数）。至于“丰富特征”：在每个位置需要两种关系的任务上，同样 ${reduced.attentionParameters} 个注意力参数，4 个 16 维的头达到 ${pct(reduced.accuracy)}，一个 64 维的头为 ${pct(single.accuracy)}。`,
     },
     {
       claim_zh: "如果不降低维度，模型的参数数量和计算复杂度会上升很多",
       claim_en: "Without the reduction, the parameter count and the computation would rise a lot.",
-      verdict: l8f.parameters > 4 * l8r.parameters && l8f.flops > 4 * l8r.flops ? "supported" : "nuanced",
+      ...byMeasurement(RULES.withoutReduction, { parameters_full_over_reduced_8_heads: l8f.parameters / l8r.parameters, flops_full_over_reduced_8_heads: l8f.flops / l8r.flops }),
       evidence: `At d_model ${cost.dModel}, n ${cost.n}, 8 heads of d_k = d_model need ×${fmt(l8f.parameters / l8r.parameters)} the parameters (${l8f.parameters} vs ${l8r.parameters}), ×${fmt(l8f.flops / l8r.flops)} the FLOPs and took ×${fmt(l8f.seconds / l8r.seconds)} the forward time of 8 heads of d_model/8 — it grows linearly with h; on the two-relation task the ×4 wider heads reached ${pct(noReduction.accuracy)} against ${pct(reduced.accuracy)}.`,
       evidence_zh: `d_model ${cost.dModel}、n ${cost.n} 时，8 个 d_k = d_model 的头所需参数是 8 个 d_model/8 维头的 ×${fmt(l8f.parameters / l8r.parameters)}（${l8f.parameters} 对 ${l8r.parameters}），FLOPs ×${fmt(l8f.flops / l8r.flops)}，前向时间 ×${fmt(l8f.seconds / l8r.seconds)}——随 h 线性增长；在双关系任务上，宽 4 倍的头达到 ${pct(noReduction.accuracy)}，降维的为 ${pct(reduced.accuracy)}。`,
     },
     {
       claim_zh: "我们应该保持输入输出一致，多头注意力的输入和输出都要和其他层（比如FFNN）匹配",
       claim_en: "Input and output must stay consistent: multi-head attention's input and output must match the other layers (e.g. the FFN).",
-      verdict: "refuted",
+      ...byDefinition("refuted",
+        "By the layer's definition: W_O maps h·d_v to d_model whatever d_v is, so matching the other layers does not need the per-head reduction; the traced shapes only illustrate it.",
+        "由层的定义决定：无论 d_v 取多少，W_O 都把 h·d_v 映射到 d_model，所以与其他层匹配并不需要每个头降维；追踪到的形状只是示例。"),
       evidence: `Matching sizes is W_O's job, not the per-head reduction's: with d_k = d_v = d_model and 8 heads, W_O is [${l8f.woShape.join(", ")}] (out × in) and the layer still returns [${l8f.outShape.join(", ")}], the same shape as the reduced layer; such a layer trains fine in an encoder (${pct(noReduction.accuracy)} on the two-relation task).`,
       evidence_zh: `让尺寸匹配是 W_O 的工作，而不是每个头降维的原因：d_k = d_v = d_model、8 个头时 W_O 为 [${l8f.woShape.join(", ")}]（输出 × 输入），该层输出仍是 [${l8f.outShape.join(", ")}]，与降维的层形状相同；这样的层在编码器中也能正常训练（双关系任务 ${pct(noReduction.accuracy)}）。`,
     },
     {
       claim_zh: "降维操作并不只是简单的降维，而是把多头信息融合在一起，提取各个头的共同特征，这有助于提高模型的表达能力",
       claim_en: "The reduction is not just a reduction: it fuses the heads' information and extracts their common features, which helps expressiveness.",
-      verdict: reduced.accuracy - identity.accuracy > 0.03 ? "supported" : "nuanced",
+      ...byMeasurement(RULES.fusesHeads, { learned_minus_identity_w_o_accuracy: reduced.accuracy - identity.accuracy }),
       evidence: `What fuses the heads is W_O: replacing it by a frozen identity (heads concatenated and passed on unmixed) gave ${pct(identity.accuracy)} against ${pct(reduced.accuracy)} with a learned W_O on the two-relation task${reduced.accuracy - identity.accuracy > 0.03 ? "" : ": here the FFN after attention did the mixing instead"}.`,
       evidence_zh: `把各头融合在一起的是 W_O：把它换成冻结的单位矩阵（各头拼接后不混合直接传下去），双关系任务准确率为 ${pct(identity.accuracy)}，可学习的 W_O 为 ${pct(reduced.accuracy)}${reduced.accuracy - identity.accuracy > 0.03 ? "" : "：这里注意力之后的 FFN 替代完成了混合"}。`,
     },
     {
       claim_zh: "其实就是再使用一个Wo权重矩阵(h*d_v, d_model)，和拼接后的输出相乘，进行线性变换",
       claim_en: "It is done with one more weight matrix W_O of shape (h·d_v, d_model), multiplied with the concatenated output.",
-      verdict: "nuanced",
+      ...byDefinition("nuanced",
+        "By the shapes: W_O is (h·d_v, d_model) as the notes say, but with d_v = d_model/h it is square, so it mixes the heads and reduces nothing.",
+        "由形状决定：W_O 确如笔记所说是 (h·d_v, d_model)，但 d_v = d_model/h 时它是方阵，只混合各头，并不降维。"),
       evidence: `The matrix is right (h·d_v → d_model; stored [${l8r.woShape.join(", ")}] as out × in), but with the paper's d_v = d_model/h it is square — ${cost.dModel} × ${cost.dModel} — so it mixes the heads and reduces nothing; the reduction happened earlier, in W_Q, W_K, W_V (d_model → d_model/h per head).`,
       evidence_zh: `矩阵本身没错（h·d_v → d_model；按 输出 × 输入 存为 [${l8r.woShape.join(", ")}]），但按论文 d_v = d_model/h 时它是方阵——${cost.dModel} × ${cost.dModel}——只负责混合各头，并不降维；降维发生在前面的 W_Q、W_K、W_V（每个头 d_model → d_model/h）。`,
     },
@@ -131,5 +151,6 @@ export const q06: Question = {
   title: "Reducing each head to d_model/h",
   question_zh: "Q06：为什么在进行多头注意力的时候需要对每个head进行降维？",
   question_en: "Q06: Why is each head reduced to a lower dimension in multi-head attention?",
+  rules: RULES,
   run,
 };

@@ -9,7 +9,7 @@ import { noGrad } from "../tensor/autograd.ts";
 import { Rng } from "../tensor/random.ts";
 import { Tensor, indexTensor } from "../tensor/tensor.ts";
 import type { BertTokenizer } from "../text/wordpiece.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
+import { loadCheckpoint } from "../models/tsformer-checkpoint.ts";
 import { encodeText } from "../train/evaluate.ts";
 import { crossEntropy } from "../train/losses.ts";
 import { barChart, lineChart } from "./charts.ts";
@@ -18,6 +18,26 @@ import { loadSst2, trainSst2 } from "./sst2.ts";
 import { copyPreviousTask, sampleBatch } from "./tasks.ts";
 import { buildTokenModel, logitsOf, trainTokenTask } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
+import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+
+/** Q07's verdict rules. */
+const RULES = {
+  // x0 is the sum to float32 rounding; without positions reversal only permutes the outputs; with them it changes them.
+  positions: {
+    cases: [{ when: [cond("x0_sum_max_gap", "<", 1e-5), cond("reversal_diff_without_positions", "<", 1e-4), cond("reversal_diff_with_positions", ">", 1e-2)], verdict: "supported" }],
+    otherwise: "nuanced",
+  },
+  // First/last gradient ratios: without residuals (and no LayerNorm) ≥ 10× smaller; without residuals but with LayerNorm smaller than post-LN.
+  residual: {
+    cases: [{ when: [cond("gradient_ratio_neither_over_residual_only", "<", 0.1), cond("gradient_ratio_layernorm_only_over_post_ln", "<", 1)], verdict: "supported" }],
+    otherwise: "nuanced",
+  },
+  // The output per token has mean ≈ 0 and std ≈ 1, and LayerNorm alone lifts the gradient ratio ≥ 10×.
+  layerNorm: {
+    cases: [{ when: [cond("layernorm_output_mean_abs", "<", 0.1), cond("layernorm_output_std_minus_1_abs", "<", 0.1), cond("gradient_ratio_layernorm_only_over_neither", ">", 10)], verdict: "supported" }],
+    otherwise: "nuanced",
+  },
+} satisfies Record<string, VerdictRule>;
 
 /** Q01's example sentence (the one `tsformer demo` runs). */
 const SENTENCE = "The animal didn't cross the street because it was too tired";
@@ -130,28 +150,30 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "第二步，位置编码，这是为了让模型识别出序列信息，把编码和词嵌入相加",
       claim_en: "Step two, positional encoding: added to the word embeddings so that the model can recognise the order.",
-      verdict: sumGap < 1e-5 && eqWithout < 1e-4 && eqWith > 1e-2 ? "supported" : "nuanced",
+      ...byMeasurement(RULES.positions, { x0_sum_max_gap: sumGap, reversal_diff_without_positions: eqWithout, reversal_diff_with_positions: eqWith }),
       evidence: `The trace shows x0 = embedding·√d_model + PE exactly (max gap ${fmt(sumGap)}; the ×√d_model of Q08 is a step the notes skip). Without the positions the encoder is blind to order: reversing the sentence just reverses the outputs (max difference ${fmt(eqWithout)}), whereas with them the outputs change by up to ${fmt(eqWith)}.`,
       evidence_zh: `追踪结果表明 x0 = 词嵌入·√d_model + 位置编码，完全相等（最大差 ${fmt(sumGap)}；笔记漏掉了 Q08 的 ×√d_model 这一步）。去掉位置编码后编码器对顺序是“盲”的：把句子倒过来，输出也只是倒过来（最大差 ${fmt(eqWithout)}）；有位置编码时输出最多变化 ${fmt(eqWith)}。`,
     },
     {
       claim_zh: "第四步，残差连接，多头自注意力的输出和其输入相加，实现跳跃连接，避免梯度消失，提高稳定性",
       claim_en: "Step four, the residual connection: attention's output is added to its input, a skip connection that avoids vanishing gradients and improves stability.",
-      verdict: neither.ratio < 0.1 * resOnly.ratio && lnOnly.ratio < post.ratio ? "supported" : "nuanced",
+      ...byMeasurement(RULES.residual, { gradient_ratio_neither_over_residual_only: neither.ratio / resOnly.ratio, gradient_ratio_layernorm_only_over_post_ln: lnOnly.ratio / post.ratio }),
       evidence: `In a ${depth}-layer stack at initialisation, the first layer's gradient norm over the last's is ${fmt(resOnly.ratio)} with residuals and ${fmt(neither.ratio)} without (no LayerNorm in either), and ${fmt(post.ratio)} against ${fmt(lnOnly.ratio)} with LayerNorm (post-LN vs no residual): without the skip path the gradient ${neither.ratio < 0.1 * resOnly.ratio ? "vanishes towards the first layers" : "still reaches the first layers"}${resOnly.ratio > 10 ? ` (with residuals but no LayerNorm it grows ×${fmt(resOnly.ratio)} towards the first layer instead: residuals alone do not make it stable)` : ""}. After ${trainSteps} steps on copy-previous: ${pct(post.accuracy)} (post-LN), ${pct(resOnly.accuracy)} (residual only), ${pct(lnOnly.accuracy)} (LayerNorm only), ${pct(neither.accuracy)} (neither).`,
       evidence_zh: `${depth} 层堆叠在初始化时，第一层与最后一层梯度范数之比：不用 LayerNorm 时有残差为 ${fmt(resOnly.ratio)}、无残差为 ${fmt(neither.ratio)}；用 LayerNorm 时 post-LN 为 ${fmt(post.ratio)}、无残差为 ${fmt(lnOnly.ratio)}：没有跳跃连接，梯度${neither.ratio < 0.1 * resOnly.ratio ? "在传向前面各层时消失" : "仍能传到前面各层"}${resOnly.ratio > 10 ? `（有残差但没有 LayerNorm 时，梯度反而向第一层放大 ×${fmt(resOnly.ratio)}：单靠残差并不稳定）` : ""}。在“复制前一个词”上训练 ${trainSteps} 步后：post-LN ${pct(post.accuracy)}，只有残差 ${pct(resOnly.accuracy)}，只有 LayerNorm ${pct(lnOnly.accuracy)}，都没有 ${pct(neither.accuracy)}。`,
     },
     {
       claim_zh: "第五步，层归一化，对残差后的输出进行归一化处理，使其有零均值和单位方差，同样是避免梯度消失，提高稳定性",
       claim_en: "Step five, LayerNorm: normalises the residual's output to zero mean and unit variance, likewise against vanishing gradients and for stability.",
-      verdict: ln.afterMeanAbs < 0.1 && Math.abs(ln.afterStd - 1) < 0.1 && lnOnly.ratio > 10 * neither.ratio ? "supported" : "nuanced",
+      ...byMeasurement(RULES.layerNorm, { layernorm_output_mean_abs: ln.afterMeanAbs, layernorm_output_std_minus_1_abs: Math.abs(ln.afterStd - 1), gradient_ratio_layernorm_only_over_neither: lnOnly.ratio / neither.ratio }),
       evidence: `Per token (across the ${d} features), (output − β)/γ has |mean| ${fmt(ln.beforeMeanAbs)} and std ${fmt(ln.beforeStd)} exactly; the output itself, after the learned γ (mean ${fmt(ln.gammaMean)}, std ${fmt(ln.gammaStd)}) and β (mean ${fmt(ln.betaMean)}, std ${fmt(ln.betaStd)}), has |mean| ${fmt(ln.afterMeanAbs)} and std ${fmt(ln.afterStd)} (${fmt(ln.afterStdMin)}–${fmt(ln.afterStdMax)}) in this model — and per feature across tokens nothing is normalised (|mean| ${fmt(ln.featureMeanAbs)}, std ${fmt(ln.featureStd)}). For gradients, LayerNorm alone lifts the first/last gradient ratio of a residual-free ${depth}-layer stack from ${fmt(neither.ratio)} to ${fmt(lnOnly.ratio)}, and with residuals but no LayerNorm the stack reached ${pct(resOnly.accuracy)} against ${pct(post.accuracy)}.`,
       evidence_zh: `对每个词（跨 ${d} 个特征），(输出 − β)/γ 的 |均值| 为 ${fmt(ln.beforeMeanAbs)}、标准差 ${fmt(ln.beforeStd)}，严格成立；输出本身经过可学习的 γ（均值 ${fmt(ln.gammaMean)}，标准差 ${fmt(ln.gammaStd)}）和 β（均值 ${fmt(ln.betaMean)}，标准差 ${fmt(ln.betaStd)}）后，在这个模型中 |均值| ${fmt(ln.afterMeanAbs)}、标准差 ${fmt(ln.afterStd)}（${fmt(ln.afterStdMin)}–${fmt(ln.afterStdMax)}）；而对每个特征跨词来看并没有归一化（|均值| ${fmt(ln.featureMeanAbs)}，标准差 ${fmt(ln.featureStd)}）。对梯度而言，单独的 LayerNorm 就把无残差 ${depth} 层堆叠的首末层梯度比从 ${fmt(neither.ratio)} 提到 ${fmt(lnOnly.ratio)}；有残差无 LayerNorm 的堆叠训练到 ${pct(resOnly.accuracy)}，post-LN 为 ${pct(post.accuracy)}。`,
     },
     {
       claim_zh: "第六步，FFNN，一个简单的MLP，从前面提取到的特征中学习非线性的表示。第七步，再次残差连接和层归一化",
       claim_en: "Step six, the FFN, a simple MLP learning non-linear representations of the features; step seven, residual and LayerNorm again.",
-      verdict: "supported",
+      ...byDefinition("supported",
+        "By the code: the post-LN encoder layer runs attention, +x, LayerNorm, FFN, +h1, LayerNorm in this order, which the trace shows.",
+        "由代码决定：post-LN 编码器层按 注意力、+x、LayerNorm、FFN、+h1、LayerNorm 的顺序执行，追踪结果即显示了这一点。"),
       evidence: `The traced order of each post-LN layer is attention → +x → LayerNorm → FFN → +h1 → LayerNorm (${steps.filter((s) => s.name.startsWith("encoder")).map((s) => s.name.split(".").pop()).join(" → ")}), as the notes list; pre-LN stacks (LayerNorm before each sub-layer) reorder steps 5 and 7 and trained to ${pct(st("pre-LN").accuracy)} here against ${pct(post.accuracy)} for post-LN.`,
       evidence_zh: `追踪到的每个 post-LN 层的顺序是 注意力 → +x → LayerNorm → FFN → +h1 → LayerNorm（${steps.filter((s) => s.name.startsWith("encoder")).map((s) => s.name.split(".").pop()).join(" → ")}），与笔记一致；pre-LN（在每个子层之前做 LayerNorm）调换了第五、七步，这里训练到 ${pct(st("pre-LN").accuracy)}，post-LN 为 ${pct(post.accuracy)}。`,
     },
@@ -193,5 +215,6 @@ export const q07: Question = {
   title: "The encoder, step by step",
   question_zh: "Q07：讲一下Transformer的Encoder模块。",
   question_en: "Q07: Walk through the Transformer's encoder.",
+  rules: RULES,
   run,
 };

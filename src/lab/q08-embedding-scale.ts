@@ -11,8 +11,23 @@ import { fmt, mean, meanRowMax, pct, sig, std } from "./metrics.ts";
 import { twoRelationTask } from "./tasks.ts";
 import { stepReaching, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
+import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
 
 const VOCAB = 30522; // BERT's vocabulary
+
+/** Q08's verdict rules. */
+const RULES = {
+  // Var · d is 1 when the variance is 1/d; Xavier's 2/(V + d) is far from it.
+  xavier: {
+    cases: [{ when: [cond("xavier_variance_times_d_minus_1_abs", ">", 0.5)], verdict: "refuted" }],
+    otherwise: "nuanced",
+  },
+  // The arithmetic holds for the N(0, 1/d) initialisation (std 1 after ×√d); the premise is the nuance.
+  arithmetic: {
+    cases: [{ when: [cond("scaled_std_minus_1_abs", "<", 0.01)], verdict: "nuanced" }],
+    otherwise: "refuted",
+  },
+} satisfies Record<string, VerdictRule>;
 
 async function run(ctx: LabContext): Promise<QuestionOutput> {
   const rng = new Rng(ctx.seed);
@@ -62,21 +77,23 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "Embedding matrix的初始化方法是Xavier初始化，这种方法的方差是1/embedding size",
       claim_en: "The embedding matrix is initialised with Xavier initialisation, whose variance is 1/embedding size.",
-      verdict: Math.abs(d512.xavier ** 2 * 512 - 1) > 0.5 ? "refuted" : "nuanced",
+      ...byMeasurement(RULES.xavier, { xavier_variance_times_d_minus_1_abs: Math.abs(d512.xavier ** 2 * 512 - 1) }),
       evidence: `Xavier on the (V, d) = (${VOCAB}, 512) table has variance 2/(V + d) = ${fmt(2 / (VOCAB + 512))} (measured ${fmt(d512.xavier ** 2)}, std ${fmt(d512.xavier)}), not 1/d = ${fmt(1 / 512)}: the vocabulary dominates the fan. PyTorch's nn.Embedding default is N(0, 1) (measured std ${fmt(d512.pytorch)}); variance 1/d is the N(0, d^-½) initialisation of tensor2tensor and tsformer (measured std ${fmt(d512.tsformer)} = 512^-½ = ${fmt(512 ** -0.5)}).`,
       evidence_zh: `对 (V, d) = (${VOCAB}, 512) 的词表矩阵做 Xavier 初始化，方差是 2/(V + d) = ${fmt(2 / (VOCAB + 512))}（实测 ${fmt(d512.xavier ** 2)}，标准差 ${fmt(d512.xavier)}），而不是 1/d = ${fmt(1 / 512)}：扇入扇出由词表大小主导。PyTorch nn.Embedding 的默认初始化是 N(0, 1)（实测标准差 ${fmt(d512.pytorch)}）；方差为 1/d 的是 tensor2tensor 和 tsformer 用的 N(0, d^-½)（实测标准差 ${fmt(d512.tsformer)} = 512^-½ = ${fmt(512 ** -0.5)}）。`,
     },
     {
       claim_zh: "因此乘以embedding size的开方会使得embedding matrix的方差是1，在这个scale下更有利于embedding matrix的收敛",
       claim_en: "So multiplying by √(embedding size) makes the embedding matrix's variance 1, a scale that helps the embedding matrix converge.",
-      verdict: "nuanced",
+      ...byDefinition("nuanced",
+        "Half right by arithmetic: ×√d turns variance 1/d into 1, but not Xavier's 2/(V + d) or N(0, 1); the training and weight-tying numbers are reported, not used.",
+        "算术上只对一半：×√d 把方差 1/d 变成 1，但 Xavier 的 2/(V + d) 和 N(0, 1) 不会变成 1；训练与权重共享的数字仅作报告，不参与判定。"),
       evidence: `×√d gives std 1 only for the N(0, 1/d) initialisation (measured ${fmt(d512.scaled.tsformer)} at d = 512, against the positional encoding's std ${fmt(d512.pe)} and root mean square ${fmt(d512.peRms)}); after Xavier it gives ${fmt(d512.scaled.xavier)} and after N(0, 1) ${fmt(d512.scaled.pytorch)}. What the scale sets is the balance of token against position: on a task needing both (d_model ${dModel}), N(0, 1/d) reached ${pct(base.accuracy)} with the factor and ${pct(noFactor.accuracy)} without (token std ${fmt(noFactor.embStd)} vs position ${fmt(inits[0].pe)}; 90% at step ${stepsText(base.s90)} vs ${stepsText(noFactor.s90)}${(base.s90 ?? steps + 1) > (noFactor.s90 ?? steps + 1) ? ": the factor did not speed up convergence here" : ""}), N(0, 1) ${pct(bigPlain.accuracy)} without and ${pct(bigScaled.accuracy)} with it (std ${fmt(bigScaled.embStd)}${bigScaled.accuracy < bigPlain.accuracy - 0.1 ? ": the scaled embeddings swamp the positions and training fails" : ""}). The paper's own reason is weight tying: the same matrix is the output layer, where N(0, 1/d) keeps logits at std ${fmt(tying[0].logitStd)} (N(0, 1): ${fmt(tying[1].logitStd)}, top softmax probability ${fmt(tying[1].maxProb)} against ${fmt(tying[0].maxProb)}), so the input side needs ×√d.`,
       evidence_zh: `只有 N(0, 1/d) 初始化乘以 √d 后标准差才是 1（d = 512 实测 ${fmt(d512.scaled.tsformer)}，位置编码标准差 ${fmt(d512.pe)}、均方根 ${fmt(d512.peRms)}）；Xavier 初始化乘完是 ${fmt(d512.scaled.xavier)}，N(0, 1) 乘完是 ${fmt(d512.scaled.pytorch)}。这个缩放决定的是词与位置的相对比重：在两者都需要的任务上（d_model ${dModel}），N(0, 1/d) 加上因子达到 ${pct(base.accuracy)}，不加为 ${pct(noFactor.accuracy)}（词向量标准差 ${fmt(noFactor.embStd)}，位置编码 ${fmt(inits[0].pe)}；达到 90% 分别在第 ${stepsText(base.s90)} 与 ${stepsText(noFactor.s90)} 步）；${(base.s90 ?? steps + 1) > (noFactor.s90 ?? steps + 1) ? "这里乘上因子并没有加快收敛；" : ""}N(0, 1) 不加为 ${pct(bigPlain.accuracy)}，加上为 ${pct(bigScaled.accuracy)}（标准差 ${fmt(bigScaled.embStd)}${bigScaled.accuracy < bigPlain.accuracy - 0.1 ? "：放大后的词向量淹没了位置信息，训练失败" : ""}）。论文自己的理由是权重共享：同一个矩阵也是输出层，N(0, 1/d) 让 logits 标准差保持在 ${fmt(tying[0].logitStd)}（N(0, 1) 为 ${fmt(tying[1].logitStd)}，softmax 最大概率 ${fmt(tying[1].maxProb)}，对比 ${fmt(tying[0].maxProb)}），所以输入端需要 ×√d。`,
     },
     {
       claim_zh: "因为是embedding size的开方乘以embedding matrix，并不是embedding size的开方直接乘以原方差，总之，得出1是没有问题的",
       claim_en: "Because √(embedding size) multiplies the embedding matrix, not the variance directly, the result is indeed 1.",
-      verdict: Math.abs(d512.scaled.tsformer - 1) < 0.01 ? "nuanced" : "refuted",
+      ...byMeasurement(RULES.arithmetic, { scaled_std_minus_1_abs: Math.abs(d512.scaled.tsformer - 1) }),
       evidence: `The arithmetic is right — scaling a matrix by √d scales its variance by d, so 1/d becomes 1 (measured std ${inits.map((r) => `${fmt(r.scaled.tsformer, 4)} at d = ${r.d}`).join(", ")}) — but only under the premise of variance 1/d, which Xavier (${fmt(d512.scaled.xavier)}) and PyTorch's default (${fmt(d512.scaled.pytorch)}) do not give.`,
       evidence_zh: `算术是对的——矩阵乘以 √d，方差乘以 d，1/d 变成 1（实测标准差 ${inits.map((r) => `d = ${r.d} 时 ${fmt(r.scaled.tsformer, 4)}`).join("，")}）——但前提是方差为 1/d，而 Xavier（${fmt(d512.scaled.xavier)}）和 PyTorch 默认初始化（${fmt(d512.scaled.pytorch)}）都不满足。`,
     },
@@ -118,5 +135,6 @@ export const q08: Question = {
   title: "Multiplying embeddings by √d_model",
   question_zh: "Q08：为何在获取输入词向量后，需要对矩阵乘以embedding size的开方？",
   question_en: "Q08: Why is the embedding matrix multiplied by √(embedding size) after the lookup?",
+  rules: RULES,
   run,
 };

@@ -9,7 +9,7 @@ import { q06 } from "./q06-head-width.ts";
 import { q07 } from "./q07-encoder.ts";
 import { q08 } from "./q08-embedding-scale.ts";
 import { writeIndex, writeQuestion } from "./report.ts";
-import { type LabResult, type Question, type QuestionId, QUESTION_IDS } from "./types.ts";
+import { type CodeVersion, type LabResult, type Question, type QuestionId, QUESTION_IDS } from "./types.ts";
 
 /** Every question, by id. */
 export const QUESTIONS: Record<QuestionId, Question> = { q01, q02, q03, q04, q05, q06, q07, q08 };
@@ -21,6 +21,8 @@ export interface LabOptions {
   quick: boolean;
   seed: number;
   modelDir?: string;
+  /** The code version recorded in each result.json (null when unknown). */
+  code?: CodeVersion | null;
   log?: (message: string) => void;
 }
 
@@ -44,7 +46,7 @@ export async function runLab(o: LabOptions): Promise<LabResult[]> {
     const started = performance.now();
     const output = await q.run({ seed: o.seed, quick: o.quick, modelDir: o.modelDir, log: (m) => log(`  ${id}: ${m}`) });
     const runtime = (performance.now() - started) / 1000;
-    results.push(await writeQuestion(o.out, q, output, { seed: o.seed, quick: o.quick, runtime_s: runtime }));
+    results.push(await writeQuestion(o.out, q, output, { seed: o.seed, quick: o.quick, runtime_s: runtime, code: o.code ?? null }));
     writeIndex(o.out);
   }
   return results;

@@ -1,19 +1,22 @@
 /** The lab's shared types: a question, its claims and verdicts, its tables and charts, and the run context. */
 import type { TopLevelSpec } from "vega-lite";
+import type { DefinedVerdict, MeasuredVerdict, VerdictRule } from "./verdicts.ts";
 
 /** What the measured numbers say about a claim of the notes. */
 export type Verdict = "supported" | "refuted" | "nuanced";
 
-/** One claim of the notes with its verdict; `claim_zh` is quoted verbatim from docs/notes.md. */
-export interface Claim {
+/** What a claim says and the evidence; `claim_zh` is quoted verbatim from docs/notes.md. */
+export interface ClaimText {
   claim_zh: string;
   claim_en: string;
-  verdict: Verdict;
   /** One English sentence with the measured numbers. */
   evidence: string;
   /** The same evidence in Chinese. */
   evidence_zh: string;
 }
+
+/** One claim of the notes with its verdict and how the verdict was decided (`decided_by`). */
+export type Claim = ClaimText & (MeasuredVerdict | DefinedVerdict);
 
 /** A table of the report: one header row and data rows (already formatted). */
 export interface Table {
@@ -61,6 +64,8 @@ export interface Question {
   /** The question, quoted from docs/notes.md. */
   question_zh: string;
   question_en: string;
+  /** The rules of its claims decided by measurement, by name: exported so that a test can feed each one numbers. */
+  rules: Readonly<Record<string, VerdictRule>>;
   run(ctx: LabContext): Promise<QuestionOutput> | QuestionOutput;
 }
 
@@ -81,5 +86,13 @@ export interface LabResult {
   seed: number;
   quick: boolean;
   runtime_s: number;
+  /** The code it ran: the checkout's commit, and whether src/ or models/ had uncommitted changes (null outside git). */
+  code: CodeVersion | null;
   charts: string[];
+}
+
+/** A git commit (short hash) and whether the working tree differed from it where results come from. */
+export interface CodeVersion {
+  commit: string;
+  uncommitted_changes: boolean;
 }

@@ -37,6 +37,10 @@ export interface BertConfig {
   layerNormEps: number;
   padTokenId: number;
   hiddenDropoutProb: number;
+  /** Dropout on the pooled vector before the classifier (`classifier_dropout`); null or absent: hiddenDropoutProb, as in HF. */
+  classifierDropout?: number | null;
+  /** Std of the N(0, std²) initialisation of new weights (config.json `initializer_range`; default 0.02). */
+  initializerRange?: number;
   /** Class names by index, for checkpoints with a classification head (`id2label`). */
   labels: string[] | null;
   /** Deviations from plain BERT (config.json's `"tsformer"` object); absent or null for plain BERT. */
@@ -48,10 +52,20 @@ const ACTIVATIONS: Record<string, Activation> = {
   gelu: "gelu", gelu_python: "gelu", gelu_new: "gelu_tanh", gelu_pytorch_tanh: "gelu_tanh", gelu_fast: "gelu_tanh", relu: "relu", tanh: "tanh",
 };
 
-function positiveInt(json: Record<string, unknown>, key: string, source: string, fallback?: number): number {
+/**
+ * Largest size a config field may give: token ids are Int32Array entries and tensor sizes 32-bit counts, so a
+ * larger value cannot be a real model and is refused before anything is compared or allocated.
+ */
+export const MAX_CONFIG_SIZE = 2 ** 31 - 1;
+
+/** An integer field in [min, MAX_CONFIG_SIZE] (absent: `fallback`); the error names the field, its value and the bounds' reason. */
+function sizeField(json: Record<string, unknown>, key: string, source: string, min: 0 | 1, fallback?: number): number {
   const v = json[key] ?? fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-    throw new ConfigError(`${source}: field "${key}" must be a positive integer, got ${JSON.stringify(json[key])}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+    throw new ConfigError(`${source}: field "${key}" must be a ${min === 1 ? "positive" : "non-negative"} integer, got ${JSON.stringify(json[key])}`);
+  }
+  if (v > MAX_CONFIG_SIZE) {
+    throw new ConfigError(`${source}: field "${key}" is ${v}, above ${MAX_CONFIG_SIZE}: token ids and tensor sizes are 32-bit integers, so no model has that many; fix config.json`);
   }
   return v;
 }
@@ -71,8 +85,8 @@ export function parseBertConfig(json: unknown, source = "config.json"): BertConf
   if (typeof act !== "string" || !(act in ACTIVATIONS)) {
     throw new ConfigError(`${source}: field "hidden_act" is ${JSON.stringify(act)}; supported: ${Object.keys(ACTIVATIONS).join(", ")}`);
   }
-  const hiddenSize = positiveInt(c, "hidden_size", source);
-  const heads = positiveInt(c, "num_attention_heads", source);
+  const hiddenSize = sizeField(c, "hidden_size", source, 1);
+  const heads = sizeField(c, "num_attention_heads", source, 1);
   if (hiddenSize % heads !== 0) {
     throw new ConfigError(`${source}: field "hidden_size" ${hiddenSize} is not a multiple of "num_attention_heads" ${heads}`);
   }
@@ -80,23 +94,29 @@ export function parseBertConfig(json: unknown, source = "config.json"): BertConf
   if (typeof eps !== "number" || !(eps > 0)) throw new ConfigError(`${source}: field "layer_norm_eps" must be a positive number`);
   const pad = c.pad_token_id ?? 0;
   if (typeof pad !== "number" || !Number.isInteger(pad) || pad < 0) throw new ConfigError(`${source}: field "pad_token_id" must be a non-negative integer`);
-  const typeVocab = c.type_vocab_size ?? 2;
-  if (typeof typeVocab !== "number" || !Number.isInteger(typeVocab) || typeVocab < 0) {
-    throw new ConfigError(`${source}: field "type_vocab_size" must be a non-negative integer`);
-  }
+  const vocabSize = sizeField(c, "vocab_size", source, 1);
+  if (pad >= vocabSize) throw new ConfigError(`${source}: field "pad_token_id" is ${pad} but "vocab_size" is ${vocabSize}; the padding id must be a row of the embedding table`);
   const dropout = typeof c.hidden_dropout_prob === "number" ? c.hidden_dropout_prob : 0.1;
+  const classifierDropout = c.classifier_dropout ?? null;
+  if (classifierDropout !== null && (typeof classifierDropout !== "number" || !(classifierDropout >= 0 && classifierDropout < 1))) {
+    throw new ConfigError(`${source}: field "classifier_dropout" must be null or a number in [0, 1), got ${JSON.stringify(c.classifier_dropout)}`);
+  }
+  const init = c.initializer_range ?? 0.02;
+  if (typeof init !== "number" || !(init > 0 && Number.isFinite(init))) throw new ConfigError(`${source}: field "initializer_range" must be a positive number (BERT: 0.02), got ${JSON.stringify(c.initializer_range)}`);
   return {
-    vocabSize: positiveInt(c, "vocab_size", source),
+    vocabSize,
     hiddenSize,
-    numHiddenLayers: positiveInt(c, "num_hidden_layers", source),
+    numHiddenLayers: sizeField(c, "num_hidden_layers", source, 1),
     numAttentionHeads: heads,
-    intermediateSize: positiveInt(c, "intermediate_size", source),
+    intermediateSize: sizeField(c, "intermediate_size", source, 1),
     hiddenAct: ACTIVATIONS[act],
-    maxPositionEmbeddings: positiveInt(c, "max_position_embeddings", source, 512),
-    typeVocabSize: typeVocab,
+    maxPositionEmbeddings: sizeField(c, "max_position_embeddings", source, 1, 512),
+    typeVocabSize: sizeField(c, "type_vocab_size", source, 0, 2),
     layerNormEps: eps,
     padTokenId: pad,
     hiddenDropoutProb: dropout,
+    classifierDropout,
+    initializerRange: init,
     labels: parseLabels(c, source),
     tsformer: c.tsformer === undefined || c.tsformer === null ? null : parseTsformerBlock(c.tsformer, source),
   };
@@ -178,7 +198,7 @@ export function toHfBertConfigJson(b: BertConfig, architecture = "BertModel"): R
     hidden_act: Object.entries(ACTIVATIONS).find(([, v]) => v === b.hiddenAct)![0],
     max_position_embeddings: b.maxPositionEmbeddings, type_vocab_size: b.typeVocabSize, layer_norm_eps: b.layerNormEps,
     pad_token_id: b.padTokenId, position_embedding_type: "absolute", hidden_dropout_prob: b.hiddenDropoutProb,
-    attention_probs_dropout_prob: b.hiddenDropoutProb, initializer_range: 0.02, torch_dtype: "float32",
+    attention_probs_dropout_prob: b.hiddenDropoutProb, classifier_dropout: b.classifierDropout ?? null, initializer_range: b.initializerRange ?? 0.02, torch_dtype: "float32",
   };
   if (b.labels) {
     json.id2label = Object.fromEntries(b.labels.map((l, i) => [String(i), l]));

@@ -2,8 +2,8 @@
  * Exporting an encoder as a Hugging Face style BERT folder: config.json, model.safetensors (HF BERT tensor
  * names), vocab.txt and tokenizer_config.json, written atomically.
  *
- * A BertModel exports as plain BERT, which `transformers` loads as is (BertModel, or BertForSequenceClassification
- * with a classifier). tsformer's own encoders (EncoderClassifier: sinusoidal positions, ×√d_model, no embedding
+ * A BertModel exports as plain BERT, which `transformers` loads as is (BertModel, BertForSequenceClassification
+ * with a classifier, BertForMaskedLM with a masked-LM head; a pooler, when the model has one, is written too). tsformer's own encoders (EncoderClassifier: sinusoidal positions, ×√d_model, no embedding
  * LayerNorm, maybe pre-LN, mean pooling and no pooler) are NOT BERT: their config.json also carries a `"tsformer"`
  * object recording the deviations. `loadBert` honours it and reproduces the model exactly; Hugging Face
  * transformers ignores it (it would build a plain BERT, initialise the missing tensors at random and ignore the
@@ -61,27 +61,32 @@ export function bertConfigFor(model: TransformerEncoderModel): BertConfig {
   return {
     vocabSize: c.vocabSize, hiddenSize: c.dModel, numHiddenLayers: c.numLayers, numAttentionHeads: c.heads, intermediateSize: c.dFF,
     hiddenAct: c.activation, maxPositionEmbeddings: c.maxPositions, typeVocabSize: c.typeVocabSize, layerNormEps: c.layerNormEps,
-    padTokenId: c.padId, hiddenDropoutProb: c.dropout, labels: classifier ? [...classifier.labels] : null, tsformer,
+    padTokenId: c.padId, hiddenDropoutProb: c.dropout, classifierDropout: classifier?.classifierDropout ?? null, labels: classifier ? [...classifier.labels] : null, tsformer,
   };
 }
 
-/** The model's parameters under Hugging Face BERT names (`bert.` prefixed when there is a classifier, as BertForSequenceClassification saves). */
+/**
+ * The model's parameters under Hugging Face BERT names: `bert.` prefixed when there is a head (as
+ * BertForSequenceClassification and BertForMaskedLM save). The tied decoder weight is not written (it is the word
+ * embeddings), as transformers saves safetensors today.
+ */
 function hfBertTensors(model: TransformerEncoderModel): StoredTensorInput[] {
-  const prefixed = model.stateDict().has("classifier.weight");
-  return [...model.stateDict()].map(([name, t]) => {
+  const state = model.stateDict();
+  const prefixed = state.has("classifier.weight") || state.has("mlm_head.bias");
+  return [...state].map(([name, t]) => {
     const hf = toHfBertName(name, prefixed);
-    if (hf === null) throw new CheckpointError(`exportHfFolder: parameter '${name}' has no BERT tensor name; only encoder, pooler and classifier parameters can be exported`);
+    if (hf === null) throw new CheckpointError(`exportHfFolder: parameter '${name}' has no BERT tensor name; only encoder, pooler, classifier and masked-LM head parameters can be exported`);
     return { name: hf, shape: [...t.shape], data: Float32Array.from(t.data), dtype: "F32" };
   });
 }
 
-/** The files of the folder, by name (what `exportHfFolder` writes). */
-function hfFolderFiles(model: TransformerEncoderModel, vocab: Vocabulary, tokenizer: ExportTokenizerSettings): Record<string, Uint8Array | string> {
+/** The files of the folder, by name (what `exportHfFolder` writes; the trainer adds its state files to them). */
+export function hfFolderFiles(model: TransformerEncoderModel, vocab: Vocabulary, tokenizer: ExportTokenizerSettings): Record<string, Uint8Array | string> {
   const config = bertConfigFor(model);
   if (vocab.size > config.vocabSize) {
     throw new ConfigError(`exportHfFolder: the vocabulary has ${vocab.size} tokens but the model's embedding table has ${config.vocabSize} rows; export the vocabulary the model was trained with`);
   }
-  const architecture = config.labels ? "BertForSequenceClassification" : "BertModel";
+  const architecture = config.labels ? "BertForSequenceClassification" : model instanceof BertModel && model.mlmHead ? "BertForMaskedLM" : "BertModel";
   const configJson = toHfBertConfigJson(config, architecture);
   const tokenizerConfig = {
     tokenizer_class: "BertTokenizer", do_lower_case: tokenizer.doLowerCase, strip_accents: tokenizer.stripAccents,

@@ -1,4 +1,8 @@
-/** The training configuration: a JSON file (`tsformer train --config FILE`) with command-line overrides, checked in one place. */
+/**
+ * The training configuration: a JSON file (`tsformer train --config FILE`) with command-line overrides, checked in
+ * one place. Two starting points: random weights (the defaults below: tsformer's own encoder, the shipped SST-2
+ * recipe) or a pretrained folder (`initFrom`: the usual BERT fine-tuning recipe, architecture from the folder).
+ */
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors.ts";
 import type { Pooling } from "../models/pooling.ts";
@@ -9,12 +13,32 @@ import type { DataFormat } from "./data.ts";
 export interface TrainConfig {
   /** `labelNames` renames the labels of the data files for display (SST-2: "0" → "negative"). */
   data: { train: string; dev?: string; format?: DataFormat; labelNames?: Record<string, string> };
+  /**
+   * A pretrained model folder to fine-tune (Hugging Face BERT folder or tsformer checkpoint). Its architecture,
+   * vocabulary and tokenizer are kept; `model`, `vocab` and `tokenizer` may only restate them (or shorten maxLength).
+   */
+  initFrom?: string;
   /** The vocabulary: `file` (a vocab.txt used as is) or a compact one cut from `base` by the training texts. */
   vocab: { file?: string; base?: string; minFrequency?: number; maxSize?: number };
-  tokenizer: { doLowerCase: boolean; maxLength: number };
-  model: Partial<Omit<EncoderModelConfig, "vocabSize">> & { pooling: Pooling; classifierDropout?: number };
+  /** With `initFrom` both fields default to the folder's (lower-casing, model_max_length / position table). */
+  tokenizer: { doLowerCase?: boolean; maxLength?: number };
+  /** With `initFrom` every field defaults to the folder's; only dropout and classifierDropout may differ. */
+  model: Partial<Omit<EncoderModelConfig, "vocabSize">> & { pooling?: Pooling; classifierDropout?: number };
   optimizer: { name: "adamw" | "adam" | "sgd"; lr: number; weightDecay?: number; beta1?: number; beta2?: number; eps?: number; momentum?: number };
-  schedule: { name: "constant" | "linear" | "cosine" | "noam"; warmup: number; minLr?: number };
+  /** `warmupRatio` (a fraction of all steps), when set, replaces `warmup` (a step count). */
+  schedule: { name: "constant" | "linear" | "cosine" | "noam"; warmup: number; warmupRatio?: number; minLr?: number };
+  /** Parameters left exactly as loaded: the embeddings, and the bottom `layers` encoder layers. */
+  freeze: { embeddings: boolean; layers: number };
+  /**
+   * Layer-wise learning-rate decay (Clark et al. 2020, ELECTRA): the classifier head and pooler train at lr, encoder
+   * layer i (0-based, of L) at lr·decay^(L−i), the embeddings at lr·decay^(L+1). 1 turns it off.
+   */
+  layerDecay: number;
+  /**
+   * The classification head of an `initFrom` folder: "auto" keeps it when the data's labels are among its labels,
+   * else makes a new one; "keep" keeps it (data labels it does not know are an error); "new" always makes a new one.
+   */
+  head: "auto" | "keep" | "new";
   batchSize: number;
   epochs: number;
   seed: number;
@@ -51,6 +75,26 @@ const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   saveEvery: 0,
   maxSteps: 0,
   out: "runs/sst2",
+  freeze: { embeddings: false, layers: 0 },
+  layerDecay: 1,
+  head: "auto",
+};
+
+/**
+ * The usual recipe for fine-tuning a pretrained BERT (Devlin et al. 2019; Mosbach et al. 2021): AdamW at 2e-5 with
+ * weight decay 0.01 (never on biases or LayerNorm), linear decay after a 6 % warmup, 3 epochs, early stopping on
+ * dev. Model, vocabulary and tokenizer are empty: they come from the folder (dropout from its config.json).
+ */
+const FINE_TUNE_DEFAULTS: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  vocab: {},
+  tokenizer: {},
+  model: {},
+  optimizer: { name: "adamw", lr: 2e-5, weightDecay: 0.01 },
+  schedule: { name: "linear", warmup: 0, warmupRatio: 0.06 },
+  epochs: 3,
+  patience: 1,
+  out: "runs/fine-tune",
 };
 
 type Json = Record<string, unknown>;
@@ -76,8 +120,9 @@ export function readTrainConfigFile(path: string): unknown {
     throw new ConfigError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such config file" : `not valid JSON (${(e as Error).message})`}`);
   }
   if (!isObject(json)) throw new ConfigError(`${path}: expected a JSON object`);
+  const known = [...Object.keys(DEFAULT_TRAIN_CONFIG), "initFrom"];
   for (const key of Object.keys(json)) {
-    if (!(key in DEFAULT_TRAIN_CONFIG)) throw new ConfigError(`${path}: unknown field "${key}" (known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(", ")})`);
+    if (!known.includes(key)) throw new ConfigError(`${path}: unknown field "${key}" (known: ${known.join(", ")})`);
   }
   return json;
 }
@@ -86,9 +131,10 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new ConfigError(`train config: ${message}`);
 }
 
-/** Defaults ← file ← overrides, then checked. */
+/** Defaults ← file ← overrides, then checked. A layer with `initFrom` switches the defaults to the fine-tuning recipe. */
 export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
-  const c = layers.reduce<TrainConfig>((acc, layer) => merge(acc, layer), DEFAULT_TRAIN_CONFIG);
+  const fineTune = layers.some((l) => isObject(l) && typeof l.initFrom === "string" && l.initFrom !== "");
+  const c = layers.reduce<TrainConfig>((acc, layer) => merge(acc, layer), fineTune ? FINE_TUNE_DEFAULTS : DEFAULT_TRAIN_CONFIG);
   check(typeof c.data.train === "string" && c.data.train.length > 0, "no training data: give --train FILE or a --config whose data.train names a file");
   check(Number.isInteger(c.batchSize) && c.batchSize >= 1, `batchSize must be a positive integer, got ${c.batchSize}`);
   check(Number.isInteger(c.epochs) && c.epochs >= 1, `epochs must be a positive integer, got ${c.epochs}`);
@@ -97,9 +143,19 @@ export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
   check(["adamw", "adam", "sgd"].includes(c.optimizer.name), `optimizer.name must be adamw, adam or sgd, got ${c.optimizer.name}`);
   check(["constant", "linear", "cosine", "noam"].includes(c.schedule.name), `schedule.name must be constant, linear, cosine or noam, got ${c.schedule.name}`);
   check(c.schedule.warmup >= 0, "schedule.warmup must be ≥ 0");
+  const ratio = c.schedule.warmupRatio;
+  check(ratio === undefined || (ratio >= 0 && ratio <= 1), `schedule.warmupRatio must be in [0, 1], got ${ratio}`);
   check(c.labelSmoothing >= 0 && c.labelSmoothing < 1, "labelSmoothing must be in [0, 1)");
-  check(Number.isInteger(c.tokenizer.maxLength) && c.tokenizer.maxLength >= 3, "tokenizer.maxLength must be an integer ≥ 3");
-  check(["mean", "cls", "max"].includes(c.model.pooling), `model.pooling must be mean, cls or max, got ${c.model.pooling}`);
-  check(c.vocab.file !== undefined || c.vocab.base !== undefined, "vocab needs a file or a base vocabulary to cut a compact one from");
+  const maxLength = c.tokenizer.maxLength;
+  check(maxLength === undefined || (Number.isInteger(maxLength) && maxLength >= 3), "tokenizer.maxLength must be an integer ≥ 3");
+  check(Number.isInteger(c.freeze.layers) && c.freeze.layers >= 0, `freeze.layers must be a non-negative integer, got ${c.freeze.layers}`);
+  check(c.layerDecay > 0 && c.layerDecay <= 1, `layerDecay must be in (0, 1], got ${c.layerDecay}`);
+  check(["auto", "keep", "new"].includes(c.head), `head must be auto, keep or new, got ${c.head}`);
+  if (!fineTune) {
+    check(maxLength !== undefined, "tokenizer.maxLength is required");
+    check(c.model.pooling !== undefined && ["mean", "cls", "max"].includes(c.model.pooling), `model.pooling must be mean, cls or max, got ${c.model.pooling}`);
+    check(c.vocab.file !== undefined || c.vocab.base !== undefined, "vocab needs a file or a base vocabulary to cut a compact one from");
+    check(c.head === "auto", "head applies to --init-from only: a model trained from scratch always gets a new head");
+  }
   return c;
 }

@@ -150,3 +150,20 @@ export function readDataset(file: string, options: ReadOptions = {}): Dataset {
   }
   return parseDataset(decode(bytes, file), file, options);
 }
+
+/**
+ * Reads a labelled file for a model whose head knows `classes` (index = class id). A label is a class name or,
+ * when no name matches, a class id 0 … k−1 (Hugging Face datasets store labels as ids; SST-2's files say 0/1).
+ */
+export function readDatasetForClasses(file: string, classes: readonly string[], options: Omit<ReadOptions, "labels"> = {}): Dataset {
+  const data = readDataset(file, options);
+  const classOf = data.labels.map((label) => {
+    const byName = classes.indexOf(label);
+    if (byName >= 0) return byName;
+    const id = /^\d+$/.test(label) ? Number(label) : -1;
+    if (id >= 0 && id < classes.length) return id;
+    const line = data.examples.find((e) => data.labels[e.label] === label)?.line;
+    throw new DataError(`${file}:${line}: unknown label "${label}" (the model knows: ${classes.map((c, i) => `${c} (${i})`).join(", ")})`);
+  });
+  return { labels: [...classes], examples: data.examples.map((e) => ({ ...e, label: classOf[e.label] })) };
+}

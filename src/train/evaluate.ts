@@ -1,10 +1,27 @@
 /** Evaluation and prediction with a classifier: accuracy and mean loss over a dataset, probabilities for texts. */
-import type { EncoderClassifier } from "../models/classifier.ts";
+import { ConfigError } from "../errors.ts";
+import type { AttentionMask } from "../nn/masks.ts";
+import type { EncoderModelConfig, ModelCall } from "../nn/model.ts";
+import type { Module } from "../nn/module.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { softmax } from "../tensor/ops/nn.ts";
+import type { IndexTensor, Tensor } from "../tensor/tensor.ts";
 import type { BertTokenizer } from "../text/wordpiece.ts";
 import { type EncodedExample, evalBatches } from "./batching.ts";
 import { crossEntropy } from "./losses.ts";
+
+/** Any encoder with a classification head: tsformer's EncoderClassifier, or a BertModel (null logits: no head). */
+export interface ClassifierModel extends Module {
+  readonly config: EncoderModelConfig;
+  forward(ids: IndexTensor, call?: ModelCall): { logits: Tensor | null };
+}
+
+/** The logits of a batch; a model without a classification head is a one-line error. */
+export function classifierLogits(model: ClassifierModel, ids: IndexTensor, attentionMask: AttentionMask): Tensor {
+  const { logits } = model.forward(ids, { attentionMask });
+  if (!logits) throw new ConfigError("the model has no classification head (no classifier.* weights and no id2label): fine-tune it first with tsformer train --init-from");
+  return logits;
+}
 
 /** Accuracy, mean cross-entropy and the number of examples. */
 export interface EvalResult {
@@ -19,14 +36,14 @@ export function encodeText(tokenizer: BertTokenizer, text: string, maxLength: nu
 }
 
 /** Evaluates in inference mode (dropout off), in length-sorted batches. */
-export function evaluate(model: EncoderClassifier, examples: readonly EncodedExample[], batchSize = 64): EvalResult {
+export function evaluate(model: ClassifierModel, examples: readonly EncodedExample[], batchSize = 64): EvalResult {
   const wasTraining = model.training;
   model.eval();
   let correct = 0;
   let lossSum = 0;
   noGrad(() => {
     for (const { batch } of evalBatches(examples, batchSize, model.config.padId)) {
-      const { logits } = model.forward(batch.ids, { attentionMask: batch.attentionMask });
+      const logits = classifierLogits(model, batch.ids, batch.attentionMask);
       lossSum += crossEntropy(logits, batch.labels).item() * batch.labels.data.length;
       const classes = logits.shape[1];
       for (let b = 0; b < batch.labels.data.length; b++) {
@@ -41,13 +58,13 @@ export function evaluate(model: EncoderClassifier, examples: readonly EncodedExa
 }
 
 /** Class probabilities for each text (rows in input order). */
-export function predict(model: EncoderClassifier, tokenizer: BertTokenizer, texts: readonly string[], maxLength: number, batchSize = 64): number[][] {
+export function predict(model: ClassifierModel, tokenizer: BertTokenizer, texts: readonly string[], maxLength: number, batchSize = 64): number[][] {
   const examples = texts.map((t) => ({ ids: encodeText(tokenizer, t, maxLength), label: 0 }));
   const out: number[][] = new Array(texts.length);
   model.eval();
   noGrad(() => {
     for (const { batch, indices } of evalBatches(examples, batchSize, model.config.padId)) {
-      const probs = softmax(model.forward(batch.ids, { attentionMask: batch.attentionMask }).logits);
+      const probs = softmax(classifierLogits(model, batch.ids, batch.attentionMask));
       const classes = probs.shape[1];
       indices.forEach((i, b) => (out[i] = Array.from(probs.data.subarray(b * classes, (b + 1) * classes))));
     }

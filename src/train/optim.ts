@@ -10,6 +10,8 @@ import type { Tensor } from "../tensor/tensor.ts";
 export interface NamedParameter {
   name: string;
   param: Tensor;
+  /** This parameter's learning rate is lr × lrScale (layer-wise decay; default 1). */
+  lrScale?: number;
 }
 
 /** The per-parameter state an optimizer keeps (momentum, moments), by parameter name. */
@@ -100,13 +102,14 @@ export class SGD extends BaseOptimizer {
       const w = p.param.data;
       const v = this.momentum > 0 ? this.buffer("momentum", p) : null;
       const decay = decaysByDefault(p.name) ? this.weightDecay : 0;
+      const lr = this.lr * (p.lrScale ?? 1);
       for (let i = 0; i < w.length; i++) {
         let d = g[i] + decay * w[i];
         if (v) {
           v[i] = this.stepCount === 1 ? d : this.momentum * v[i] + d;
           d = v[i];
         }
-        w[i] -= this.lr * d;
+        w[i] -= lr * d;
       }
     }
   }
@@ -144,12 +147,13 @@ export class Adam extends BaseOptimizer {
   step(): void {
     this.stepCount++;
     const t = this.stepCount;
-    const { beta1, beta2, eps, lr, decoupled } = this;
+    const { beta1, beta2, eps, decoupled } = this;
     const c1 = 1 - Math.pow(beta1, t);
     const c2 = 1 - Math.pow(beta2, t);
     for (const p of this.params) {
       const g = p.param.grad?.data;
       if (!g) continue;
+      const lr = this.lr * (p.lrScale ?? 1);
       const w = p.param.data;
       const m = this.buffer("exp_avg", p);
       const v = this.buffer("exp_avg_sq", p);

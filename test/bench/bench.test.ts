@@ -1,12 +1,21 @@
 /**
  * The benchmark's code, never its timings: the FLOP formulas, the report's helpers, and `--quick --json` on tiny
- * sizes printing one well-formed line per (system, workload) with outputs that agree across systems.
+ * sizes printing one well-formed line per (system, workload) with outputs that agree across systems — PyTorch's
+ * included where `python3` imports torch, and otherwise a line that says why it was skipped.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { parsePeerLine } from "../../bench/orchestrate.ts";
+import { findTorch } from "../../bench/peers/pytorch.ts";
 import { maxAbsDiff, median, tolerance } from "../../bench/report.ts";
-import { encoderForwardFlops, gemmFlops, rowLengths, workloads } from "../../bench/workloads.ts";
+import { type Workload, type WorkloadId, bertTrainStepFlops, encoderForwardFlops, gemmFlops, rowLengths, tokensPerSecond, workloads } from "../../bench/workloads.ts";
+
+const byId = (list: Workload[], id: WorkloadId): Workload => {
+  const w = list.find((x) => x.id === id);
+  assert.ok(w, `workload ${id} missing`);
+  return w;
+};
 
 test("FLOP formulas: 2mnk for a product; per encoder layer 8Td² + 4Td·d_ff + 4·batch·n²·d; a training step 3× plus the head", () => {
   assert.equal(gemmFlops({ m: 1024, n: 1024, k: 1024 }), 2 * 1024 ** 3);
@@ -14,7 +23,8 @@ test("FLOP formulas: 2mnk for a product; per encoder layer 8Td² + 4Td·d_ff + 4
   // One layer, d 2, d_ff 3, batch 1 × 2 tokens, counted product by product: Q, K, V, O are 2×2 · 2×2 (4 × 2·2·2·2),
   // the FFN 2×2 · 2×3 and 2×3 · 3×2 (2 × 2·2·2·3), Q·Kᵀ and P·V 2×2 · 2×2 (2 × 2·2·2·2).
   assert.equal(encoderForwardFlops({ layers: 1, dModel: 2, dFF: 3, batch: 1, seq: 2 }), 4 * 16 + 2 * 24 + 2 * 16);
-  const [w1, w2, w3, k1] = workloads(false);
+  const all = workloads(false);
+  const [w1, w2, w3, k1] = (["W1", "W2", "W3", "K1"] as const).map((id) => byId(all, id));
   // W1 = 6 × (8·1024·384² + 4·1024·384·1536 + 4·8·128²·384) = 22.95 GFLOP; W2 (BERT-base, one 128-token row) = 22.35 GFLOP.
   assert.equal(w1.flops, 6 * (8 * 1024 * 384 ** 2 + 4 * 1024 * 384 * 1536 + 4 * 8 * 128 ** 2 * 384));
   assert.equal(Math.round(w1.flops / 1e7), 2295);
@@ -24,6 +34,38 @@ test("FLOP formulas: 2mnk for a product; per encoder layer 8Td² + 4Td·d_ff + 4
   assert.equal(k1.flops, 2 * 1024 ** 3);
   // W1's padding: the last 25 % of positions in every other row.
   assert.deepEqual(rowLengths(w1.shape as Parameters<typeof rowLengths>[0]), [128, 96, 128, 96, 128, 96, 128, 96]);
+});
+
+test("W4 and W4-tiny: MiniLM's and BERT-tiny's shapes, padded batches, a BERT step's FLOPs (pooler and classifier included)", () => {
+  const all = workloads(false);
+  const w4 = byId(all, "W4");
+  const tiny = byId(all, "W4-tiny");
+  assert.ok(w4.kind === "bert-train" && tiny.kind === "bert-train");
+  assert.deepEqual(
+    { layers: w4.shape.layers, d: w4.shape.dModel, heads: w4.shape.heads, ff: w4.shape.dFF, vocab: w4.shape.vocab, batch: w4.shape.batch, seq: w4.shape.seq },
+    { layers: 6, d: 384, heads: 12, ff: 1536, vocab: 30522, batch: 16, seq: 64 },
+  );
+  assert.deepEqual(
+    { layers: tiny.shape.layers, d: tiny.shape.dModel, heads: tiny.shape.heads, ff: tiny.shape.dFF, vocab: tiny.shape.vocab, batch: tiny.shape.batch, seq: tiny.shape.seq },
+    { layers: 2, d: 128, heads: 2, ff: 512, vocab: 30522, batch: 32, seq: 64 },
+  );
+  assert.deepEqual([w4.dropout, w4.weightDecay, w4.labels], [0.1, 0.01, 2]);
+  assert.ok(w4.shape.padded && rowLengths(w4.shape).includes(48), "W4's batch has padding");
+  // 3 × (the encoder's forward + the pooler's 2·16·384² + the classifier's 2·16·384·2) ≈ 67.1 GFLOP per step.
+  assert.equal(w4.flops, 3 * (encoderForwardFlops(w4.shape) + 2 * 16 * 384 ** 2 + 2 * 16 * 384 * 2));
+  assert.equal(bertTrainStepFlops(w4.shape, 2), w4.flops);
+  assert.equal(Math.round(w4.flops / 1e8), 671);
+  assert.equal(tokensPerSecond({ batch: 16, seq: 64 }, 500), 2048);
+  assert.ok(workloads(true).some((w) => w.id === "W4" && w.shape.vocab < 1000), "--quick shrinks W4");
+});
+
+test("the PyTorch peer's JSON lines: messages as the Node children's, output arrays as Float32Array, NaN as null", () => {
+  assert.deepEqual(parsePeerLine('{"type":"ran","ms":12.5}'), { type: "ran", ms: 12.5 });
+  const out = parsePeerLine('{"type":"output","data":[0.5,null,-1]}');
+  assert.ok(out?.type === "output" && out.data instanceof Float32Array);
+  assert.deepEqual([...out.data], [0.5, Number.NaN, -1]);
+  assert.equal(parsePeerLine("some library's chatter"), null);
+  assert.equal(parsePeerLine("[1, 2]"), null);
 });
 
 test("report helpers: median, differences over the common length, tolerances", () => {
@@ -36,10 +78,13 @@ test("report helpers: median, differences over the common length, tolerances", (
 });
 
 test("npm run bench -- --quick --json: one well-formed line per system and workload, outputs agree, WASM memory reused", () => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "--quick", "--json"], { encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "--quick", "--json"], { encoding: "utf8", timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr.slice(-2000));
   const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-  const results = lines.filter((l) => ["W1", "W2", "W3", "K1"].includes(l.workload as string));
+  const torch = findTorch();
+  // Without torch, PyTorch's W4 lines say why they have no times; every other line must have run.
+  const skippedTorch = (l: Record<string, unknown>): boolean => !torch.found && l.system === "pytorch";
+  const results = lines.filter((l) => ["W1", "W2", "W3", "W4", "W4-tiny", "K1"].includes(l.workload as string));
   for (const l of lines) {
     assert.equal(typeof l.system, "string");
     assert.equal(typeof l.threads, "number");
@@ -49,8 +94,15 @@ test("npm run bench -- --quick --json: one well-formed line per system and workl
   const seen = new Set(results.map((l) => `${l.workload} ${l.system}`));
   for (const w of ["W1", "W2"]) for (const s of ["tsformer-wasm", "onnxruntime-node", "onnxruntime-web", "tfjs-wasm"]) assert.ok(seen.has(`${w} ${s}`), `${w} ${s} missing`);
   for (const s of ["tsformer-wasm", "tfjs-wasm", "tfjs-cpu"]) assert.ok(seen.has(`W3 ${s}`), `W3 ${s} missing`);
+  for (const w of ["W4", "W4-tiny"]) for (const s of ["tsformer-wasm", "tfjs-wasm", "pytorch"]) assert.ok(seen.has(`${w} ${s}`), `${w} ${s} missing`);
   for (const s of ["tsformer-wasm", "tsformer-reference", "onnxruntime-node", "onnxruntime-web", "tfjs-wasm", "tfjs-cpu"]) assert.ok(seen.has(`K1 ${s}`), `K1 ${s} missing`);
-  for (const l of results) {
+  for (const l of results.filter(skippedTorch)) {
+    assert.equal(l.median_ms, null);
+    assert.match(String(l.skipped), /torch/);
+  }
+  for (const l of results.filter((x) => !skippedTorch(x))) {
+    if (l.workload === "K1") assert.equal(l.tokens_per_s, null);
+    else assert.ok(typeof l.tokens_per_s === "number" && l.tokens_per_s > 0, `${l.workload} ${l.system}: tokens/s ${String(l.tokens_per_s)}`);
     assert.equal(l.skipped, undefined, `${l.workload} ${l.system}: ${String(l.skipped)}`);
     assert.ok((l.runs as number) >= 5);
     assert.equal(typeof l.median_ms, "number");

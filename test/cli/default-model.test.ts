@@ -10,7 +10,7 @@ test("tsformer eval on the SST-2 test split prints the model card's figure (79.2
   const { accuracy, n } = JSON.parse(r.stdout) as { accuracy: number; n: number };
   assert.equal(n, 1821);
   assert.equal(Math.round(accuracy * n), 1443);
-  assert.match(r.stderr, /^tsformer: note: 6 of 1821 input\(s\) are longer than 64 tokens and were cut to 64 \(the length the model was trained with/m);
+  assert.match(r.stderr, /^tsformer: note: 6 of 1821 input\(s\) are longer than 64 tokens and were cut to 64 \(the model's maximum length, from tokenizer_config.json model_max_length or its position table\)$/m);
 });
 
 test("classify and demo use the shipped model without retraining", () => {

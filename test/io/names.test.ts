@@ -1,7 +1,7 @@
 /** Name maps: Hugging Face BERT and PyTorch nn.TransformerEncoder names ↔ tsformer's, both ways. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fromHfBertName, fromTorchEncoderState, fromTorchMultiheadAttentionState, mapHfBertState, toHfBertName, toTorchEncoderState } from "../../src/io/names.ts";
+import { fromHfBertName, fromTorchEncoderState, fromTorchMultiheadAttentionState, hfBertTiedName, mapHfBertState, toHfBertName, toTorchEncoderState } from "../../src/io/names.ts";
 import type { NamedArray } from "../../src/nn/module.ts";
 import { Encoder } from "../../src/nn/encoder.ts";
 import { MultiHeadAttention } from "../../src/nn/attention.ts";
@@ -22,12 +22,22 @@ test("HF BERT names map to tsformer names and back, with prefix and legacy gamma
     ["encoder.layer.1.output.LayerNorm.weight", "encoder.layers.1.norm2.weight"],
     ["bert.pooler.dense.weight", "pooler.dense.weight"],
     ["classifier.bias", "classifier.bias"],
+    ["cls.predictions.transform.dense.weight", "mlm_head.dense.weight"],
+    ["cls.predictions.transform.LayerNorm.gamma", "mlm_head.norm.weight"],
+    ["cls.predictions.transform.LayerNorm.bias", "mlm_head.norm.bias"],
+    ["cls.predictions.bias", "mlm_head.bias"],
   ];
   for (const [hf, ours] of pairs) assert.equal(fromHfBertName(hf), ours, hf);
   assert.equal(fromHfBertName("bert.embeddings.position_ids"), null);
-  assert.equal(fromHfBertName("cls.predictions.bias"), null);
+  assert.equal(fromHfBertName("cls.seq_relationship.weight"), null, "the next-sentence head is ignored");
+  assert.equal(fromHfBertName("cls.predictions.decoder.weight"), null, "the tied decoder is a copy, not a parameter");
+  assert.equal(hfBertTiedName("cls.predictions.decoder.weight"), "embedding.weight");
+  assert.equal(hfBertTiedName("cls.predictions.decoder.bias"), "mlm_head.bias");
+  assert.equal(hfBertTiedName("cls.predictions.bias"), null);
   assert.equal(toHfBertName("encoder.layers.2.self_attn.k_proj.weight", true), "bert.encoder.layer.2.attention.self.key.weight");
   assert.equal(toHfBertName("classifier.weight", true), "classifier.weight");
+  assert.equal(toHfBertName("mlm_head.norm.bias", true), "cls.predictions.transform.LayerNorm.bias", "heads never get the bert. prefix");
+  assert.equal(toHfBertName("mlm_head.bias", true), "cls.predictions.bias");
   assert.throws(() => mapHfBertState(new Map([["decoder.weight", { shape: [1], data: new Float32Array(1) }]]), "m.safetensors"),
     (e: Error) => e instanceof CheckpointError && /m\.safetensors: tensors that are not part of a BERT model: 'decoder\.weight'/.test(e.message));
 });

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import * as ort from "onnxruntime-node";
 import onnxProto from "onnx-proto";
 import { ConfigError } from "../../src/errors.ts";
-import { exportOnnx } from "../../src/io/onnx.ts";
+import { exportOnnx } from "../../src/models/onnx-export.ts";
 import { BertModel } from "../../src/models/bert.ts";
 import { parseBertConfig } from "../../src/models/bert-config.ts";
 import { EncoderClassifier } from "../../src/models/classifier.ts";

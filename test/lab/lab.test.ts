@@ -1,14 +1,18 @@
 /**
  * `tsformer lab all --quick` as a user runs it: every question writes a well-formed result.json (claims quoted from
- * docs/notes.md, verdicts, evidence with numbers), a bilingual report.md and valid SVG charts with data marks, and
- * index.html links them all. Then determinism: the same question with the same seed gives the same metrics.
+ * docs/notes.md, verdicts and how each was decided, evidence with numbers), a bilingual report.md and valid SVG
+ * charts with data marks, and index.html links them all. Then determinism: the same question with the same seed
+ * gives the same metrics, and `--check` finds no change in a rerun but names a changed number.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { decisionText } from "../../src/lab/report.ts";
+import { QUESTIONS } from "../../src/lab/runner.ts";
 import { QUESTION_IDS, type LabResult } from "../../src/lab/types.ts";
+import { decide, ruleMetrics } from "../../src/lab/verdicts.ts";
 import { cli } from "../cli/run-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tsformer-lab-"));
@@ -44,6 +48,7 @@ test("lab all --quick: every question's result.json, report.md, charts and the i
   const r = cli(["lab", "all", "--quick", "--out", quickOut]);
   assert.equal(r.code, 0, r.stderr);
   const notes = notesText();
+  const decidedBy: string[] = [];
   for (const id of QUESTION_IDS) {
     const folder = join(quickOut, id);
     const result = JSON.parse(readFileSync(join(folder, "result.json"), "utf8")) as LabResult;
@@ -65,7 +70,19 @@ test("lab all --quick: every question's result.json, report.md, charts and the i
         assert.doesNotMatch(e, /undefined|\[object /, `${id}: evidence with a template hole: ${e}`);
       }
       assert.ok(report.includes(c.claim_zh) && report.includes(c.evidence) && report.includes(c.evidence_zh), `${id}: claim missing from report.md`);
+      decidedBy.push(c.decided_by);
+      if (c.decided_by === "measurement") {
+        // The rule is one of the question's own, and re-applied to the recorded numbers it gives the verdict.
+        assert.ok(Object.values(QUESTIONS[id].rules).some((r) => JSON.stringify(r) === JSON.stringify(c.rule)), `${id}: a rule the question does not export`);
+        assert.deepEqual(Object.keys(c.measured), ruleMetrics(c.rule));
+        assert.equal(decide(c.rule, c.measured), c.verdict, `${id}: the recorded numbers do not give the verdict`);
+      } else {
+        assert.equal(c.decided_by, "definition");
+        assert.ok(c.reason.length > 20 && c.reason_zh.length > 10, `${id}: a verdict by definition without its reason`);
+      }
+      assert.ok(report.includes(decisionText(c, "en")) && report.includes(decisionText(c, "zh")), `${id}: report.md does not say how a verdict was decided`);
     }
+    assert.ok(result.code === null || /^[0-9a-f]{4,}$/.test(result.code.commit), `${id}: code ${JSON.stringify(result.code)}`);
     for (const heading of ["## Verdicts · 结论", "## What was run", "## 实验内容", "## Numbers · 数据", "## Verdicts and why", "## 结论与理由"]) {
       assert.ok(report.includes(heading), `${id}: report.md lacks "${heading}"`);
     }
@@ -77,6 +94,8 @@ test("lab all --quick: every question's result.json, report.md, charts and the i
       assert.ok(report.includes(`](${c})`), `${id}: report.md does not show ${c}`);
     }
   }
+  assert.equal(decidedBy.filter((d) => d === "measurement").length, 20);
+  assert.equal(decidedBy.filter((d) => d === "definition").length, 9);
   const html = readFileSync(join(quickOut, "index.html"), "utf8");
   const md = readFileSync(join(quickOut, "index.md"), "utf8");
   for (const id of QUESTION_IDS) {
@@ -95,6 +114,24 @@ test("lab: the same seed gives the same metrics (q02 rerun against the quick run
   const b = JSON.parse(readFileSync(join(out, "q02", "result.json"), "utf8")) as LabResult;
   assert.deepEqual(reproducible(b), reproducible(a));
   assert.deepEqual(b.claims, a.claims);
+});
+
+test("lab --check: a rerun with the same numbers passes; a changed number is named, with exit code 1", () => {
+  assert.ok(existsSync(join(quickOut, "q05", "result.json")), "the quick run must come first");
+  const same = cli(["lab", "q05", "--out", quickOut, "--check"]);
+  assert.equal(same.code, 0, same.stdout + same.stderr);
+  assert.match(same.stdout, /^q05: every number as in .* \(timings excluded\)/);
+  const edited = join(dir, "edited");
+  cpSync(join(quickOut, "q05"), join(edited, "q05"), { recursive: true });
+  const file = join(edited, "q05", "result.json");
+  const r = JSON.parse(readFileSync(file, "utf8")) as LabResult;
+  writeFileSync(file, JSON.stringify({ ...r, metrics: { ...r.metrics, sentence_length: 9 } }));
+  const changed = cli(["lab", "q05", "--out", edited, "--check"]);
+  assert.equal(changed.code, 1);
+  assert.match(changed.stdout, /^q05 metrics\.sentence_length: 9 → 8\n1 value\(s\) differ from /);
+  const seeded = cli(["lab", "q05", "--out", edited, "--check", "--seed", "2"]);
+  assert.equal(seeded.code, 1);
+  assert.match(seeded.stderr, /^tsformer: --check reruns with the seed and mode recorded in /);
 });
 
 test("lab: a bad question or seed is a one-line error", () => {

@@ -55,3 +55,25 @@ test("a case whose folder cannot be loaded is a failed result with a one-line er
   assert.match(a.error ?? "", /field "hidden_act" is "swish"/);
   assert.equal(b.passed, true);
 });
+
+test("a row built from ids (\"text\": null) is checked by its ids and run like any other row; a wrong id still fails", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsformer-bertparity-"));
+  cpSync(join(DIR, "bert_seqcls_prefixed_l2_h40"), join(dir, "c"), { recursive: true });
+  writeFileSync(join(dir, "index.json"), JSON.stringify({ family: "bert_model", cases: [{ name: "c", op: "bert_model", dir: "c" }] }));
+  const casePath = join(dir, "c", "case.json");
+  const meta = JSON.parse(readFileSync(casePath, "utf8")) as { inputs: Record<string, unknown>[] };
+  const row = meta.inputs.length - 1; // a sentence pair: its token types must come out of the tokens alone
+  meta.inputs[row] = { ...meta.inputs[row], text: null, text_pair: null, note: "built from ids" };
+  writeFileSync(casePath, JSON.stringify(meta));
+  const [ok] = runBertModelFixtures(dir);
+  assert.equal(ok.error, undefined, ok.error);
+  assert.deepEqual(ok.compared.filter((c) => !(c.worst <= 1)), []);
+  assert.ok(["tokens", "input_ids", "token_type_ids", "attention_mask", "lengths", "last_hidden_state", "logits"].every((n) => ok.compared.some((c) => c.name === n)));
+
+  const stored = meta.inputs[row].tokens as string[];
+  meta.inputs[row] = { ...meta.inputs[row], tokens: [stored[0], "movie", ...stored.slice(2)] }; // no longer the stored ids
+  writeFileSync(casePath, JSON.stringify(meta));
+  const [bad] = runBertModelFixtures(dir);
+  assert.equal(bad.passed, false);
+  assert.equal(bad.compared.find((c) => c.name === "input_ids")?.worst, Infinity);
+});

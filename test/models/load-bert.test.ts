@@ -54,6 +54,9 @@ function hiddenOf(loaded: LoadedBert): Float32Array {
 test("a plain BertModel folder loads with every size from config.json and its tokenizer settings", async () => {
   const l = await loadBert(PLAIN);
   assert.equal(l.dir, PLAIN);
+  assert.equal(l.architecture, "BertModel");
+  assert.deepEqual(l.notes, []);
+  assert.equal(l.model.mlmHead, null);
   assert.deepEqual([l.config.vocabSize, l.config.hiddenSize, l.config.numHiddenLayers, l.config.numAttentionHeads, l.config.intermediateSize], [293, 32, 2, 4, 64]);
   assert.equal(l.config.labels, null);
   assert.equal(l.model.classifier, null);
@@ -66,6 +69,7 @@ test("a plain BertModel folder loads with every size from config.json and its to
 
 test("a BertForSequenceClassification folder: bert. prefix, position_ids buffer ignored, classifier → logits, labels from id2label", async () => {
   const l = await loadBert(PREFIXED);
+  assert.equal(l.architecture, "BertForSequenceClassification");
   assert.deepEqual(l.config.labels, ["negative", "neutral", "positive"]);
   assert.equal(l.config.hiddenSize, 40);
   const out = encodeTexts(l, ["a charming and often affecting journey.", ["Great movie?", "Not really."]]).output;
@@ -74,13 +78,23 @@ test("a BertForSequenceClassification folder: bert. prefix, position_ids buffer 
   assert.equal(l.tokenizer.vocab.clsId, 7);
 });
 
-test("legacy gamma/beta LayerNorm names and cls.* pre-training heads load like the plain names", async () => {
+test("legacy gamma/beta LayerNorm names and a pre-training checkpoint's heads (MLM with gamma/beta, next-sentence) load like the plain names", async () => {
   const dir = copyOf(PLAIN);
-  const renamed = asInputs(tensorsOf(dir).values()).map((t) => ({ ...t, name: t.name.replace(/LayerNorm\.weight$/, "LayerNorm.gamma").replace(/LayerNorm\.bias$/, "LayerNorm.beta") }));
-  renamed.push({ name: "cls.predictions.bias", shape: [293], data: new Float32Array(293), dtype: "F32" });
-  renamed.push({ name: "cls.seq_relationship.weight", shape: [2, 32], data: new Float32Array(64), dtype: "F32" });
+  const gammaBeta = (name: string): string => name.replace(/LayerNorm\.weight$/, "LayerNorm.gamma").replace(/LayerNorm\.bias$/, "LayerNorm.beta");
+  const renamed = asInputs(tensorsOf(dir).values()).map((t) => ({ ...t, name: gammaBeta(t.name) }));
+  const f32 = (name: string, shape: number[], fill = 0.5) => ({ name, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill), dtype: "F32" as const });
+  renamed.push(f32("cls.predictions.bias", [293]), f32("cls.predictions.transform.dense.weight", [32, 32], 0.01), f32("cls.predictions.transform.dense.bias", [32]));
+  renamed.push(f32(gammaBeta("cls.predictions.transform.LayerNorm.weight"), [32], 1), f32(gammaBeta("cls.predictions.transform.LayerNorm.bias"), [32], 0));
+  renamed.push(f32("cls.seq_relationship.weight", [2, 32]), f32("cls.seq_relationship.bias", [2]));
   writeFileSync(join(dir, "model.safetensors"), serializeSafetensors(renamed));
-  assert.deepEqual(hiddenOf(await loadBert(dir)), hiddenOf(await loadBert(PLAIN)));
+  const loaded = await loadBert(dir);
+  assert.deepEqual(hiddenOf(loaded), hiddenOf(await loadBert(PLAIN)));
+  assert.equal(loaded.architecture, "BertForMaskedLM");
+  assert.deepEqual([...loaded.model.mlmHead!.norm.weight.data], new Array<number>(32).fill(1), "transform.LayerNorm.gamma → the head's LayerNorm weight");
+  assert.ok(loaded.notes.some((n) => /next-sentence head \(cls\.seq_relationship\.\*\) ignored/.test(n)), loaded.notes.join(" | "));
+  const without = await loadBert(dir, { mlmHead: false });
+  assert.equal(without.model.mlmHead, null);
+  assert.ok(without.notes.some((n) => /masked-LM head \(cls\.predictions\.\*\) not loaded \(mlmHead: false\)/.test(n)));
 });
 
 test("a sharded checkpoint (2 shards + model.safetensors.index.json) loads, async and sync, identically", async () => {
@@ -174,7 +188,7 @@ test("config.json disagreeing with the weights names the tensor, both shapes and
     [{ max_position_embeddings: 512 }, /tensor 'embeddings\.position_embeddings\.weight' has shape \[40, 32\] but config\.json max_position_embeddings 512 and hidden_size 32 give \[512, 32\]$/],
     [{ hidden_size: 36, num_attention_heads: 4 }, /has shape \[32\] but config\.json hidden_size 36 gives \[36\]$/],
     [{ num_hidden_layers: 1 }, /tensor 'encoder\.layer\.1\.[a-zA-Z.]+' belongs to layer 1, but config\.json num_hidden_layers is 1/],
-    [{ num_hidden_layers: 3 }, /missing 16 tensor\(s\) the model needs: 'encoder\.layer\.2\..*config\.json num_hidden_layers is 3 but the file has 2 layer\(s\)/],
+    [{ num_hidden_layers: 3 }, /model\.safetensors: config\.json num_hidden_layers is 3 but the file has 2 layer\(s\); the weights and config\.json must come from the same checkpoint/],
   ];
   for (const [change, pattern] of cases) {
     const dir = copyOf(PLAIN);
@@ -219,7 +233,7 @@ test("bad tensors: a position_ids buffer that is not arange, an integer paramete
   const intParam = asInputs(tensors.values()).map((t) => (t.name === "classifier.bias" ? { name: t.name, shape: t.shape, data: new Int32Array(3), dtype: "I32" as const } : t));
   await rejects(write(intParam), CheckpointError, /tensor 'classifier\.bias' is I32; BERT parameters are floating point/);
   const qa = [...asInputs(tensors.values()), { name: "qa_outputs.weight", shape: [2, 40], data: new Float32Array(80), dtype: "F32" as const }];
-  await rejects(write(qa), CheckpointError, /tensors that are not part of a BERT model: 'qa_outputs\.weight'; tsformer runs BertModel and BertForSequenceClassification/);
+  await rejects(write(qa), CheckpointError, /tensors that are not part of a BERT model: 'qa_outputs\.weight'; tsformer runs BertModel, BertForSequenceClassification and BertForMaskedLM checkpoints/);
   const both = [...asInputs(tensors.values()), { ...asInputs([tensors.get("bert.pooler.dense.bias")!])[0], name: "pooler.dense.bias" }];
   await rejects(write(both), CheckpointError, /tensors 'bert\.pooler\.dense\.bias' and 'pooler\.dense\.bias' are the same parameter; keep one/);
 });

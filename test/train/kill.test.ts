@@ -1,6 +1,8 @@
 /**
- * Crashes: a training process killed with SIGKILL at random points (mid-step, mid-save) always leaves a
- * loadable last checkpoint, and resuming from it finishes with the same result as an uninterrupted run.
+ * Crashes: a training process killed with SIGKILL after a chosen number of saved checkpoints, and once while a
+ * checkpoint is being written, always leaves a loadable last checkpoint; every restart really resumes from it (at
+ * the step it reports), and the resumed run ends with the same loss curve and bit-identical weights as an
+ * uninterrupted run.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -8,25 +10,54 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Rng } from "../../src/tensor/index.ts";
 import { recoverDirectory } from "../../src/io/atomic.ts";
-import { loadCheckpoint } from "../../src/train/checkpoint.ts";
+import { loadBert } from "../../src/models/load-bert.ts";
+import { Rng } from "../../src/tensor/index.ts";
 import { train } from "../../src/train/trainer.ts";
 import { tinyConfig } from "./tiny.ts";
 
 const CHILD = join(import.meta.dirname, "train-child.ts");
 
-/** Starts the child and SIGKILLs it after `ms`; resolves with whether it was killed before finishing. */
-function runAndKill(dir: string, resume: boolean, ms: number): Promise<boolean> {
+/** What the child reported before it ended. */
+interface ChildRun {
+  killed: boolean;
+  startStep: number;
+  /** Steps of the `last/` saves that completed. */
+  saved: number[];
+  /** Killed after a save of `last/` started and before it reported done. */
+  killedMidSave: boolean;
+}
+
+/** When to kill: after `saves` completed saves of last/, or (midSave) as soon as the next save starts. */
+function runAndKill(dir: string, resume: boolean, when: { saves: number; midSave: boolean } | null): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, ...(resume ? ["--resume"] : [])], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, ...(resume ? ["--resume"] : [])], { stdio: ["ignore", "pipe", "pipe"] });
+    const run: ChildRun = { killed: false, startStep: -1, saved: [], killedMidSave: false };
+    let pending = "";
     let stderr = "";
+    let saving = false;
+    let killSent = false;
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+    child.stdout.on("data", (d: Buffer) => {
+      pending += d.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        const e = JSON.parse(line) as { event: string; step: number; phase?: string; last?: boolean };
+        if (e.event === "start") run.startStep = e.step;
+        if (e.event !== "checkpoint" || !e.last) continue;
+        saving = e.phase === "start";
+        if (e.phase === "done") run.saved.push(e.step);
+        if (when && !killSent && run.saved.length >= when.saves && (!when.midSave || saving)) {
+          killSent = true;
+          run.killedMidSave = saving;
+          child.kill("SIGKILL");
+        }
+      }
+    });
     child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      if (signal === "SIGKILL") resolve(true);
-      else if (code === 0) resolve(false);
+      if (signal === "SIGKILL") resolve({ ...run, killed: true });
+      else if (code === 0) resolve(run);
       else reject(new Error(`child failed (${code}): ${stderr}`));
     });
   });
@@ -35,28 +66,41 @@ function runAndKill(dir: string, resume: boolean, ms: number): Promise<boolean> 
 const lossCurve = (out: string): number[] => readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")
   .map((l) => JSON.parse(l) as { type: string; loss: number }).filter((m) => m.type === "step").map((m) => m.loss);
 
-test("SIGKILL at random points never corrupts the checkpoint, and the resumed run ends identical", async () => {
+test("SIGKILL after saves and during a save never corrupts the checkpoint; every restart resumes; the run ends identical", async () => {
   const reference = tinyConfig(mkdtempSync(join(tmpdir(), "tsformer-kill-")), { epochs: 20, saveEvery: 1 });
   await train(reference);
   const dir = mkdtempSync(join(tmpdir(), "tsformer-kill-"));
-  const rng = new Rng(Date.now() % 100000);
-  let kills = 0;
-  let finished = false;
   const last = join(dir, "run", "last");
-  const saved = (): boolean => existsSync(join(last, "trainer_state.json"));
-  for (let attempt = 0; attempt < 6 && !finished; attempt++) {
-    finished = !(await runAndKill(dir, saved(), 700 + rng.int(2300)));
-    if (!finished) {
-      kills++;
-      await recoverDirectory(last);
-      if (existsSync(last)) loadCheckpoint(last); // whatever the moment of the kill, what is there loads
+  const rng = new Rng(Date.now() % 100000);
+  const resumedAt: number[] = [];
+  let midSaveKills = 0;
+  let lastSaved = 0;
+  // Four kills after a random number of completed saves, then up to three tries at a kill while a save is written.
+  const plan = [...Array.from({ length: 4 }, () => ({ saves: 1 + rng.int(25), midSave: false })), ...Array.from({ length: 3 }, () => ({ saves: 1 + rng.int(5), midSave: true }))];
+  for (const when of plan) {
+    if (when.midSave && midSaveKills > 0) continue;
+    const resume = existsSync(join(last, "trainer_state.json"));
+    const run = await runAndKill(dir, resume, when);
+    assert.ok(run.killed, "the child was killed before finishing");
+    if (resume) {
+      assert.equal(run.startStep, lastSaved, "the restart resumed from the last completed save");
+      resumedAt.push(run.startStep);
     }
+    if (run.killedMidSave) midSaveKills++;
+    await recoverDirectory(last);
+    const state = JSON.parse(readFileSync(join(last, "trainer_state.json"), "utf8")) as { step: number };
+    // Killed mid-save, the folder holds the previous save or the new one, never a mix; either loads.
+    const newest = run.saved.at(-1) ?? lastSaved;
+    assert.ok(state.step === newest || (run.killedMidSave && state.step === newest + 1), `last/ is at step ${state.step}, last completed save ${newest}`);
+    await loadBert(last);
+    lastSaved = state.step;
   }
-  if (!finished) finished = !(await runAndKill(dir, saved(), 120_000));
-  assert.ok(finished, "the run completes");
-  assert.ok(kills >= 1, "at least one kill landed");
+  assert.ok(resumedAt.length >= 4, `restarts that resumed: ${resumedAt.join(", ")}`);
+  assert.ok(midSaveKills >= 1, "at least one kill landed while a checkpoint was being written");
+  const final = await runAndKill(dir, true, null);
+  assert.equal(final.startStep, lastSaved);
   assert.deepEqual(lossCurve(join(dir, "run")), lossCurve(reference.out));
-  const a = loadCheckpoint(join(dir, "run", "best")).model.stateDict();
-  const b = loadCheckpoint(join(reference.out, "best")).model.stateDict();
+  const a = (await loadBert(join(dir, "run", "best"))).model.stateDict();
+  const b = (await loadBert(join(reference.out, "best"))).model.stateDict();
   for (const [name, t] of a) assert.deepEqual([...t.data], [...b.get(name)!.data], name);
 });

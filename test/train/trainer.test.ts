@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CheckpointError } from "../../src/errors.ts";
+import { loadBert } from "../../src/models/load-bert.ts";
 import { loadCheckpoint } from "../../src/train/checkpoint.ts";
 import { readDataset } from "../../src/train/data.ts";
 import { encodeText, evaluate } from "../../src/train/evaluate.ts";
@@ -23,9 +24,9 @@ test("a tiny model learns the tiny task, keeps its best checkpoint, and the same
   assert.ok(summary.best !== null && summary.best.accuracy >= 0.9, `best dev accuracy ${summary.best?.accuracy}`);
   const losses = stepLosses(config.out);
   assert.ok(losses.slice(-12).reduce((a, b) => a + b) < losses.slice(0, 12).reduce((a, b) => a + b) / 2, "loss falls");
-  // the best checkpoint loads and scores what the run recorded
-  const best = loadCheckpoint(join(config.out, "best"));
-  const dev = readDataset(config.data.dev!, { labels: best.config.classifier.labels });
+  // the best model folder loads and scores what the run recorded
+  const best = await loadBert(join(config.out, "best"));
+  const dev = readDataset(config.data.dev!, { labels: ["0", "1"] });
   const r = evaluate(best.model, dev.examples.map((e) => ({ ids: encodeText(best.tokenizer, e.text, 16), label: e.label })));
   assert.equal(r.accuracy, summary.best!.accuracy);
   const again = tinyConfig(mkdtempSync(join(tmpdir(), "tsformer-train-")));

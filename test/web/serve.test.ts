@@ -1,11 +1,13 @@
 /** `tsformer serve`: static files with cross-origin isolation, nothing outside the site, clear errors. */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, test } from "node:test";
-import { fileFor, startServer } from "../../src/cli/serve.ts";
+import { type OpenFile, fileFor, startServer } from "../../src/cli/serve.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "tsformer-serve-"));
@@ -66,4 +68,71 @@ test("fileFor keeps paths inside the root", () => {
   assert.equal(fileFor(site, "/"), join(site, "index.html"));
   assert.equal(fileFor(site, "/%E0%A4%A"), null, "bad percent-encoding");
   assert.equal(fileFor(site, "/a\0b"), null);
+});
+
+/** An error as fs raises it: a message and a code. */
+function fsError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+/** A GET that resolves when the connection ends, complete or not (a reset mid-body is an outcome, not a rejection). */
+function fetchOutcome(port: number, path: string): Promise<{ status: number; complete: boolean }> {
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path }, (res) => {
+      res.on("error", () => undefined);
+      res.on("close", () => resolve({ status: res.statusCode ?? 0, complete: res.complete }));
+      res.resume();
+    });
+    req.on("error", () => resolve({ status: 0, complete: false }));
+    req.end();
+  });
+}
+
+test("a file that cannot be opened, stat'ed or read gets 404 or 500 and one log line; the server keeps serving", async () => {
+  // Running as root, permissions do not bite: the failures are injected through the server's file opener.
+  const failures: Record<string, () => Promise<OpenFile>> = {
+    "/app.js?gone": () => Promise.reject(fsError("ENOENT", "no such file or directory, open 'app.js'")), // removed after the lookup
+    "/app.js?denied": () => Promise.reject(fsError("EACCES", "permission denied, open 'app.js'")),
+    "/app.js?stat": async () => {
+      const handle = await open(join(site, "app.js"));
+      return { stat: () => Promise.reject(fsError("EIO", "i/o error, fstat")), createReadStream: () => handle.createReadStream(), close: () => handle.close() };
+    },
+    "/app.js?read": async () => ({ // fails after the headers went out: the response can only be cut off
+      stat: () => Promise.resolve({ size: 100, isFile: () => true }),
+      createReadStream: () => {
+        let reads = 0;
+        // the failure comes a moment after the first bytes, so they (and the headers) reach the client first
+        return new Readable({
+          read() {
+            if (reads++ === 0) this.push("partial");
+            else setTimeout(() => this.destroy(fsError("EIO", "i/o error, read")), 50);
+          },
+        });
+      },
+      close: () => Promise.resolve(),
+    }),
+  };
+  const lines: string[] = [];
+  let current = "";
+  const server = await startServer(site, 0, {
+    openFile: (path) => failures[current]?.() ?? open(path),
+    log: (line) => lines.push(line),
+  });
+  try {
+    const expected: Record<string, number> = { "/app.js?gone": 404, "/app.js?denied": 500, "/app.js?stat": 500, "/app.js?read": 200 };
+    for (const [path, status] of Object.entries(expected)) {
+      current = path;
+      const outcome = await fetchOutcome(server.port, path);
+      assert.equal(outcome.status, status, path);
+      if (path === "/app.js?read") assert.equal(outcome.complete, false, "a read error cuts the response off");
+      current = "";
+      assert.equal((await get(server.port, "/app.js")).status, 200, `still serving after ${path}`);
+    }
+    assert.equal(lines.length, 4, lines.join("\n"));
+    for (const [i, code] of ["ENOENT", "EACCES", "EIO", "EIO"].entries()) {
+      assert.ok(!lines[i].includes("\n") && lines[i].includes(code) && lines[i].includes("/app.js"), lines[i]);
+    }
+  } finally {
+    await server.close();
+  }
 });

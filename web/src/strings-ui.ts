@@ -131,6 +131,8 @@ export const UI_STRINGS = {
   "lab.claim": ["Claim", "说法"],
   "lab.verdict": ["Verdict", "结论"],
   "lab.evidence": ["Evidence", "证据"],
+  "lab.byMeasurement": ["decided by measurement, by a stated rule", "由实测数字按规则判定"],
+  "lab.byDefinition": ["decided by definition", "按定义判定"],
   "lab.metrics": ["Metrics", "指标"],
   "lab.seed": ["seed {seed}", "随机种子 {seed}"],
   "lab.runtime": ["ran in {s} s", "运行 {s} 秒"],

@@ -13,7 +13,7 @@ export interface BoolTensor {
   readonly data: Uint8Array;
 }
 
-/** Softmax over the last axis. A row of all -∞ gives zeros (never NaN). */
+/** Softmax over the last axis. A row of all -∞ (fully masked) gives zeros; a row holding NaN gives NaN. */
 export function softmax(x: Tensor): Tensor {
   const cols = x.shape[x.rank - 1] ?? 1;
   const rows = x.size / Math.max(cols, 1);

@@ -4,7 +4,7 @@
  */
 import { formatShort } from "../format.ts";
 import type { Lang, StringKey, Translator } from "../i18n.ts";
-import { type LabEntry, type LabResult, QUESTION_IDS, type QuestionId, normalizeQuestionId } from "../site.ts";
+import { type LabClaim, type LabEntry, type LabResult, QUESTION_IDS, type QuestionId, normalizeQuestionId } from "../site.ts";
 import type { ViewContext } from "../state.ts";
 import { el } from "./dom.ts";
 
@@ -38,6 +38,17 @@ function verdictBadge(t: Translator, verdict: string): HTMLElement {
   return el("span", { class: `verdict ${tone}` }, known[v] ? t(known[v]) : verdict);
 }
 
+/** How the lab decided a claim's verdict, as result.json records it (absent in results written before it did). */
+type DecidedClaim = LabClaim & { decided_by?: string; measured?: Record<string, number>; reason?: string; reason_zh?: string };
+
+/** One line under the verdict: decided by measurement (the numbers the rule read on hover) or by definition (the reason). */
+function decidedBy(t: Translator, lang: Lang, c: DecidedClaim): HTMLElement | null {
+  if (c.decided_by === "definition") return el("div", { class: "note", "data-key": "decided-by", title: (lang === "zh" ? c.reason_zh : c.reason) ?? "" }, t("lab.byDefinition"));
+  if (c.decided_by !== "measurement") return null;
+  const numbers = Object.entries(c.measured ?? {}).map(([k, v]) => `${k} = ${formatShort(v)}`).join(", ");
+  return el("div", { class: "note", "data-key": "decided-by", title: numbers }, t("lab.byMeasurement"));
+}
+
 /** Any JSON value as short text: numbers to 4 digits, long arrays cut. */
 function valueText(value: unknown): string {
   if (typeof value === "number") return formatShort(value);
@@ -67,9 +78,9 @@ function questionCard(t: Translator, lang: Lang, id: QuestionId, entry: LabEntry
   else if (result) {
     body.push(el("table", { class: "claims", "data-key": `lab-claims-${id}` },
       el("thead", {}, el("tr", {}, ["lab.claim", "lab.verdict", "lab.evidence"].map((k) => el("th", { scope: "col" }, t(k as StringKey))))),
-      el("tbody", {}, result.claims.map((c) => el("tr", {},
+      el("tbody", {}, result.claims.map((c: DecidedClaim) => el("tr", {},
         el("td", {}, lang === "zh" ? c.claim_zh : c.claim_en),
-        el("td", {}, verdictBadge(t, c.verdict)),
+        el("td", {}, verdictBadge(t, c.verdict), decidedBy(t, lang, c)),
         el("td", {}, lang === "zh" && c.evidence_zh ? c.evidence_zh : valueText(c.evidence)))))));
     const metrics = Object.entries(result.metrics ?? {});
     if (metrics.length > 0) {

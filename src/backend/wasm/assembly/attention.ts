@@ -8,7 +8,7 @@
  */
 import { gemm, gemmWorkBytes } from "./gemm";
 import { expShifted, scaleRow, softmaxBackwardRow } from "./rows";
-import { exp4, hmax, shareStart } from "./simd";
+import { exp4, hmaxOrNaN, shareStart } from "./simd";
 
 const BQ = 64; // queries per flash block
 const BK = 128; // keys per flash block
@@ -66,8 +66,7 @@ function prepareRow(row: usize, len: i32, j0: i32, i: i32, scale: f32, keep: usi
     vMax = f32x4.pmax(vMax, s); // pmax (vMax < s ? s : vMax) is one maxps, but it skips NaN: tracked separately
     vNaN = v128.or(vNaN, f32x4.ne(s, s));
   }
-  // a NaN score makes the row NaN (as in PyTorch), never a silent "fully masked" row of zeros
-  let mx: f32 = v128.any_true(vNaN) ? <f32>NaN : hmax(vMax);
+  let mx = hmaxOrNaN(vMax, vNaN); // a NaN score makes the row NaN (as in PyTorch), never a "fully masked" row of zeros
   for (; j < len; j++) {
     const at = <usize>j << 2;
     let s = load<f32>(row + at) * scale;
@@ -76,7 +75,7 @@ function prepareRow(row: usize, len: i32, j0: i32, i: i32, scale: f32, keep: usi
     const masked = (keep && load<i32>(keep + (<usize>(j0 + j) << 2)) === 0) || (causal && j0 + j > i);
     if (masked) s = -Infinity;
     store<f32>(row + at, s);
-    mx = max(mx, s);
+    mx = max(mx, s); // scalar max propagates NaN
   }
   return mx;
 }

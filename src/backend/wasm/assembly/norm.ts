@@ -128,7 +128,7 @@ export function layerNormBackward(tid: i32, threads: i32, x: usize, gamma: usize
   }
 }
 
-/** Softmax over tid's rows: max-subtracted, a row of all −∞ gives zeros. */
+/** Softmax over tid's rows: max-subtracted; a row of all −∞ gives zeros, a row holding NaN gives NaN (reference/softmax.ts). */
 export function softmax(tid: i32, threads: i32, x: usize, out: usize, rows: i32, cols: i32): void {
   const first = shareStart(rows, tid, threads);
   const last = shareStart(rows, tid + 1, threads);
@@ -154,7 +154,7 @@ export function softmaxBackward(tid: i32, threads: i32, y: usize, dy: usize, dx:
   }
 }
 
-/** log-softmax over tid's rows: x − (max + log Σ exp(x − max)), the shift subtracted as hi + lo floats; all −∞ stays −∞. */
+/** log-softmax over tid's rows: x − (max + log Σ exp(x − max)), the shift subtracted as hi + lo floats; all −∞ stays −∞; NaN gives NaN. */
 export function logSoftmax(tid: i32, threads: i32, x: usize, out: usize, rows: i32, cols: i32): void {
   const first = shareStart(rows, tid, threads);
   const last = shareStart(rows, tid + 1, threads);

@@ -3,7 +3,7 @@
  * dot products in double, the row maximum, exp(x − max) with its sum, scaling, and the softmax backward step.
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
-import { addWide, exp4, hmax, hsum64 } from "./simd";
+import { addWide, exp4, hmaxOrNaN, hsum64 } from "./simd";
 
 /** Σ row[j] in double. */
 export function rowSum(row: usize, len: i32): f64 {
@@ -28,14 +28,19 @@ export function rowDot(a: usize, b: usize, len: i32): f64 {
   return sum;
 }
 
-/** max over a row (−∞ for an empty or all −∞ row). */
+/** max over a row: −∞ for an empty or all −∞ row, NaN when any entry is NaN (see hmaxOrNaN). */
 export function rowMax(row: usize, len: i32): f32 {
   let vMax = f32x4.splat(-Infinity);
+  let vNaN = i32x4.splat(0);
   let j = 0;
-  // pmax (one maxps, NaN skipped as by the reference's `>`) rather than max (NaN-propagating, several instructions)
-  for (; j + 4 <= len; j += 4) vMax = f32x4.pmax(vMax, v128.load(row + (<usize>j << 2)));
-  let mx = hmax(vMax);
-  for (; j < len; j++) mx = max(mx, load<f32>(row + (<usize>j << 2)));
+  // pmax (one maxps, but it skips NaN) plus a NaN flag is cheaper than max (NaN-propagating, several instructions)
+  for (; j + 4 <= len; j += 4) {
+    const v = v128.load(row + (<usize>j << 2));
+    vMax = f32x4.pmax(vMax, v);
+    vNaN = v128.or(vNaN, f32x4.ne(v, v));
+  }
+  let mx = hmaxOrNaN(vMax, vNaN);
+  for (; j < len; j++) mx = max(mx, load<f32>(row + (<usize>j << 2))); // scalar max propagates NaN
   return mx;
 }
 

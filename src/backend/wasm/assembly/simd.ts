@@ -18,6 +18,15 @@
   return max<f32>(f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1));
 }
 
+/**
+ * The row maximum from running lanes `vMax` (taken with pmax, which skips NaN) and `vNaN` (lanes set where a NaN
+ * was seen): NaN when any lane saw one, so a NaN row is never mistaken for a fully masked (all −∞) one.
+ */
+// @ts-ignore: decorator
+@inline export function hmaxOrNaN(vMax: v128, vNaN: v128): f32 {
+  return v128.any_true(vNaN) ? <f32>NaN : hmax(vMax);
+}
+
 /** Sum of the two lanes of an f64x2. */
 // @ts-ignore: decorator
 @inline export function hsum64(v: v128): f64 {

@@ -13,9 +13,9 @@
  * Linear weights are stored transposed (in × out) so that each projection is one MatMul.
  */
 import { ConfigError, ShapeError } from "../errors.ts";
-import { BertModel } from "../models/bert.ts";
-import { EncoderClassifier } from "../models/classifier.ts";
-import type { Pooling } from "../models/pooling.ts";
+import { BertModel } from "./bert.ts";
+import { EncoderClassifier } from "./classifier.ts";
+import type { Pooling } from "./pooling.ts";
 import type { MultiHeadAttention } from "../nn/attention.ts";
 import type { EncoderLayer } from "../nn/encoder.ts";
 import { LearnedPositionalEmbedding } from "../nn/embedding.ts";
@@ -26,8 +26,8 @@ import { noGrad } from "../tensor/autograd.ts";
 import type { Activation } from "../tensor/ops/elementwise.ts";
 import { transpose } from "../tensor/ops/layout.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { writeFileAtomic } from "./atomic.ts";
-import { type OnnxDim, OnnxGraphBuilder, OnnxType } from "./onnx-graph.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { type OnnxDim, OnnxGraphBuilder, OnnxType } from "../io/onnx-graph.ts";
 
 /** The opset of the exported graphs (17: the first with LayerNormalization). */
 export const ONNX_OPSET = 17;
