@@ -9,7 +9,6 @@
  * belong to the explanations (a later part of tsformer): they are listed as not computed and do not fail the case;
  * any other stored tensor that is not computed does.
  */
-import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { fromHfBertName, hfBertTiedName } from "../io/names.ts";
 import { loadBertSync } from "../models/load-bert.ts";
@@ -19,7 +18,7 @@ import { indexTensor } from "../tensor/tensor.ts";
 import { crossEntropy } from "../train/losses.ts";
 import { intTensor, modelInputs } from "./bert.ts";
 import { IGNORE_INDEX, checkBertInputs } from "./bert-inputs.ts";
-import { compareWith, configString, loadCase, passes, readIndex, uncovered } from "./fixture.ts";
+import { compareWith, configString, loadCase, passes, runCaseFolders, uncovered } from "./fixture.ts";
 import type { CaseResult, Comparison } from "./types.ts";
 
 /** The architectures this family has, as case.json `config.architecture` names them. */
@@ -96,11 +95,5 @@ export function runBertTrainCase(dir: string): CaseResult {
 
 /** Runs every case of a `bert_train` fixture folder (its index.json); a case that throws becomes a failed result. */
 export function runBertTrainFixtures(dir: string): CaseResult[] {
-  return readIndex(dir).cases.map((entry) => {
-    try {
-      return runBertTrainCase(join(dir, entry.dir));
-    } catch (e) {
-      return { case: entry.name, op: entry.op, passed: false, compared: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) };
-    }
-  });
+  return runCaseFolders(dir, runBertTrainCase);
 }

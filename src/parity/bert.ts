@@ -5,7 +5,6 @@
  * step (with a Trace) — and compares every stored tensor at its stored tolerance. A stored tensor that was not
  * computed counts as a failed comparison.
  */
-import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { loadBertSync } from "../models/load-bert.ts";
 import { l2Normalize, meanPool } from "../models/pooling.ts";
@@ -14,7 +13,7 @@ import { Trace } from "../nn/trace.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { type IndexTensor, indexTensor } from "../tensor/tensor.ts";
 import { checkBertInputs } from "./bert-inputs.ts";
-import { type FixtureCase, type FixtureTensor, compareWith, loadCase, passes, readIndex, uncovered } from "./fixture.ts";
+import { type FixtureCase, type FixtureTensor, compareWith, loadCase, passes, runCaseFolders, uncovered } from "./fixture.ts";
 import type { CaseResult, Comparison } from "./types.ts";
 
 /** A stored integer tensor of the case, or an error naming it. */
@@ -87,11 +86,5 @@ export function runBertModelCase(dir: string): CaseResult {
 
 /** Runs every case of a `bert_model` fixture folder (its index.json); a case that throws becomes a failed result. */
 export function runBertModelFixtures(dir: string): CaseResult[] {
-  return readIndex(dir).cases.map((entry) => {
-    try {
-      return runBertModelCase(join(dir, entry.dir));
-    } catch (e) {
-      return { case: entry.name, op: entry.op, passed: false, compared: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) };
-    }
-  });
+  return runCaseFolders(dir, runBertModelCase);
 }

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { sizeOf } from "../tensor/shape.ts";
-import type { Comparison } from "./types.ts";
+import type { CaseResult, Comparison } from "./types.ts";
 
 /** Element types of fixture files. */
 export type FixtureDType = "f32" | "f64" | "i32" | "u8";
@@ -182,4 +182,15 @@ export function uncovered(c: FixtureCase, covered: ReadonlySet<string>, deferred
   const compared = missing.map((t) => notComputed(t.name, deferredGroup(t.name)));
   const failing = compared.filter((x) => x.deferred === undefined).map((x) => x.name);
   return failing.length > 0 ? { compared, error: `not computed: ${failing.join(", ")}` } : { compared };
+}
+
+/** Runs `runCase` on every case folder of a fixture folder (its index.json); a case that throws becomes a failed result. */
+export function runCaseFolders(dir: string, runCase: (caseDir: string) => CaseResult): CaseResult[] {
+  return readIndex(dir).cases.map((entry) => {
+    try {
+      return runCase(join(dir, entry.dir));
+    } catch (e) {
+      return { case: entry.name, op: entry.op, passed: false, compared: [], error: e instanceof Error ? e.message.split("\n")[0] : String(e) };
+    }
+  });
 }

@@ -1,9 +1,8 @@
 /** The fixture runner behind `tsformer parity`: runs every case of a fixture folder and compares every stored tensor. */
-import { join } from "node:path";
 import { mul } from "../tensor/ops/elementwise.ts";
 import { sum } from "../tensor/ops/reduce.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { type FixtureCase, compareWith, floatTensor, loadCase, passes, readIndex, uncovered } from "./fixture.ts";
+import { type FixtureCase, compareWith, floatTensor, loadCase, passes, readIndex, runCaseFolders, uncovered } from "./fixture.ts";
 import { PYTORCH_RUNNERS, type RunMode } from "./pytorch.ts";
 import type { CaseResult, Comparison } from "./types.ts";
 import { runWordpieceFixtures } from "./wordpiece.ts";
@@ -54,14 +53,9 @@ export function registerFamily(name: string, run: FamilyRunner): void {
   families.set(name, run);
 }
 
+/** Runs every case of a PyTorch op fixture folder. */
 function runPytorchFolder(dir: string): CaseResult[] {
-  return readIndex(dir).cases.map((entry) => {
-    try {
-      return runPytorchCase(loadCase(join(dir, entry.dir)));
-    } catch (e) {
-      return { case: entry.name, op: entry.op, passed: false, compared: [], error: (e as Error).message };
-    }
-  });
+  return runCaseFolders(dir, (caseDir) => runPytorchCase(loadCase(caseDir)));
 }
 
 registerFamily("pytorch", runPytorchFolder);

@@ -152,18 +152,24 @@ export function readDataset(file: string, options: ReadOptions = {}): Dataset {
 }
 
 /**
- * Reads a labelled file for a model whose head knows `classes` (index = class id). A label is a class name or,
- * when no name matches, a class id 0 … k−1 (Hugging Face datasets store labels as ids; SST-2's files say 0/1).
+ * Each data label's class among `classes` (index = class id): by name, or — when no label is a name — by id
+ * 0 … k−1 (Hugging Face datasets store labels as ids; SST-2's files say 0/1). Null when some label fits neither way.
  */
+export function classIdsFor(classes: readonly string[], dataLabels: readonly string[]): number[] | null {
+  const byName = dataLabels.map((l) => classes.indexOf(l));
+  if (byName.every((i) => i >= 0)) return byName;
+  const byId = dataLabels.map((l) => (/^\d+$/.test(l) && Number(l) < classes.length ? Number(l) : -1));
+  return byId.every((i) => i >= 0) ? byId : null;
+}
+
+/** Reads a labelled file for a model whose head knows `classes` (index = class id); labels as `classIdsFor` reads them. */
 export function readDatasetForClasses(file: string, classes: readonly string[], options: Omit<ReadOptions, "labels"> = {}): Dataset {
   const data = readDataset(file, options);
-  const classOf = data.labels.map((label) => {
-    const byName = classes.indexOf(label);
-    if (byName >= 0) return byName;
-    const id = /^\d+$/.test(label) ? Number(label) : -1;
-    if (id >= 0 && id < classes.length) return id;
-    const line = data.examples.find((e) => data.labels[e.label] === label)?.line;
-    throw new DataError(`${file}:${line}: unknown label "${label}" (the model knows: ${classes.map((c, i) => `${c} (${i})`).join(", ")})`);
-  });
+  const classOf = classIdsFor(classes, data.labels);
+  if (!classOf) {
+    const known = new Set(classes.map((c, i) => [c, String(i)]).flat());
+    const bad = data.examples.find((e) => !known.has(data.labels[e.label])) ?? data.examples.find((e) => !classes.includes(data.labels[e.label]))!;
+    throw new DataError(`${file}:${bad.line}: unknown label "${data.labels[bad.label]}" (the model knows: ${classes.map((c, i) => `${c} (${i})`).join(", ")})`);
+  }
   return { labels: [...classes], examples: data.examples.map((e) => ({ ...e, label: classOf[e.label] })) };
 }

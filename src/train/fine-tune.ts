@@ -11,6 +11,7 @@ import type { LoadedBert } from "../models/load-bert.ts";
 import type { EncoderModelConfig } from "../nn/model.ts";
 import type { Rng } from "../tensor/random.ts";
 import type { TrainConfig } from "./config.ts";
+import { classIdsFor } from "./data.ts";
 
 /** A config field of the model section, its flag and its config.json name, for messages. */
 const ARCHITECTURE_FIELDS: readonly [keyof EncoderModelConfig, string, string][] = [
@@ -79,21 +80,10 @@ export interface HeadChoice {
   note: string;
 }
 
-/**
- * Each data label's class in an existing head: by name, or — when no label is a name — by id 0 … k−1 (Hugging
- * Face datasets store labels as ids, as SST-2's files do); null when some label fits neither way.
- */
-function classesIn(head: readonly string[], dataLabels: readonly string[]): number[] | null {
-  const byName = dataLabels.map((l) => head.indexOf(l));
-  if (byName.every((i) => i >= 0)) return byName;
-  const byId = dataLabels.map((l) => (/^\d+$/.test(l) && Number(l) < head.length ? Number(l) : -1));
-  return byId.every((i) => i >= 0) ? byId : null;
-}
-
 /** Keeps the folder's head or makes a new one, as `config.head` says, for data with these (display) labels. */
 export function chooseHead(mode: TrainConfig["head"], loaded: LoadedBert, dataLabels: readonly string[], trainFile: string): HeadChoice {
   const existing = loaded.model.classifier ? loaded.config.labels : null;
-  const classes = existing ? classesIn(existing, dataLabels) : null;
+  const classes = existing ? classIdsFor(existing, dataLabels) : null;
   const list = (labels: readonly string[]): string => labels.join(", ");
   if (mode === "keep") {
     if (!existing) throw new ConfigError(`--head keep: ${loaded.dir} has no classification head; use --head new (or auto)`);
@@ -118,9 +108,8 @@ export function modelFromFolder(loaded: LoadedBert, head: HeadChoice, dropout: n
   const config = { ...loaded.config, labels: head.labels, hiddenDropoutProb: dropout ?? loaded.config.hiddenDropoutProb };
   const model = new BertModel(config, rng);
   const weights = new Map([...loaded.model.stateDict()].filter(([name]) => head.keep || !name.startsWith("classifier.")));
+  // Not strict: a new head is not in `weights`, and a loaded masked-LM head has no place in a classifier.
   model.loadStateDict(weights, { strict: false, source: loaded.dir });
-  const missing = [...model.stateDict().keys()].filter((n) => !weights.has(n) && !n.startsWith("classifier."));
-  if (missing.length > 0) throw new ConfigError(`${loaded.dir}: the loaded model lacks ${missing.slice(0, 3).join(", ")}; it cannot be fine-tuned as a classifier`);
   if (!head.keep && model.classifier) {
     // BERT's initialisation of a new head (HF _init_weights, initializer_range 0.02), drawn from the trainer's generator.
     const w = model.classifier.weight.data;

@@ -3,7 +3,6 @@
  * From scratch: tsformer's encoder with a compact vocabulary cut from the training texts. With `initFrom`: the
  * folder's BERT, vocabulary and tokenizer, kept exactly (see fine-tune.ts). Both go through the one folder loader.
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type LoadedBert, loadBert } from "../models/load-bert.ts";
 import { EncoderClassifier } from "../models/classifier.ts";
@@ -80,7 +79,6 @@ export async function fineTuneSetup(config: TrainConfig, trainSet: Dataset, rng:
 
 /** The saved weights of `lastDir` copied into the run's model (names and shapes must match exactly). */
 export async function restoreWeights(model: TransformerEncoderModel, lastDir: string): Promise<void> {
-  if (!existsSync(join(lastDir, "model.safetensors"))) return;
   const saved = await loadBert(lastDir, { mlmHead: false });
   model.loadStateDict(saved.model.stateDict(), { source: join(lastDir, "model.safetensors") });
 }
