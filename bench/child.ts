@@ -18,8 +18,8 @@ const send = (m: ChildMessage): Promise<void> => new Promise((resolve) => {
 });
 
 function setUp(spec: SystemSpec, workload: Workload, modelPath: string | null): Promise<Runner> {
-  if (spec.system === "tsformer-wasm" || spec.system === "tsformer-reference") return tsformerRunner(workload, spec);
-  if (spec.system === "onnxruntime-node" || spec.system === "onnxruntime-web") return ortRunner(workload, spec, modelPath);
+  if (spec.system === "tsformer-wasm" || spec.system === "tsformer-reference" || spec.system === "tsformer-wasm-int8") return tsformerRunner(workload, spec);
+  if (spec.system === "onnxruntime-node" || spec.system.startsWith("onnxruntime-web")) return ortRunner(workload, spec, modelPath);
   if (spec.system === "pytorch") throw new Error("the PyTorch peer runs in a Python process (bench/peers/pytorch_bert.py)");
   return tfjsRunner(workload, spec);
 }

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { PYTORCH_SCRIPT, peerEnv } from "./peers/pytorch.ts";
-import type { ChildMessage, ChildTask, MemoryResult, ParentMessage, SystemSpec } from "./protocol.ts";
+import { type ChildMessage, type ChildTask, type MemoryResult, type ParentMessage, type SystemSpec, dtypeOf } from "./protocol.ts";
 import type { Workload } from "./workloads.ts";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -191,6 +191,8 @@ export interface RunOptions {
   maxCallMs: number;
   /** The file a system sets the workload up from (see ParentMessage's `setup`). */
   modelPath: string | null;
+  /** The file the int8 systems set up from instead (onnxruntime-web-int8: the int8 export of the same weights). */
+  int8ModelPath?: string | null;
   log: (line: string) => void;
   /** Start every child at once (quick smoke runs); by default one after another. */
   parallelStart?: boolean;
@@ -214,7 +216,8 @@ export async function runWorkload(workload: Workload, specs: SystemSpec[], o: Ru
     const setUp = async (r: SystemResult): Promise<void> => {
       try {
         const child = await pool.get(r.spec);
-        const ready = await child.ask({ type: "setup", workload, modelPath: o.modelPath });
+        const modelPath = dtypeOf(r.spec.system) === "int8" ? o.int8ModelPath ?? null : o.modelPath;
+        const ready = await child.ask({ type: "setup", workload, modelPath });
         if (ready.type !== "ready") throw new Error(`unexpected ${ready.type}`);
         active.set(r, child);
         r.loadMs = ready.loadMs;

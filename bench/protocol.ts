@@ -7,8 +7,17 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Workload } from "./workloads.ts";
 
-/** The systems compared. */
-export type SystemName = "tsformer-wasm" | "tsformer-reference" | "onnxruntime-node" | "onnxruntime-web" | "tfjs-wasm" | "tfjs-cpu" | "pytorch";
+/** The systems compared; the `-int8` ones run the same model with int8 Linear layers (tsformer's int8 scheme). */
+export type SystemName = "tsformer-wasm" | "tsformer-reference" | "onnxruntime-node" | "onnxruntime-web" | "tfjs-wasm" | "tfjs-cpu" | "pytorch"
+  | "tsformer-wasm-int8" | "onnxruntime-web-int8";
+
+/** The number type of a system's matrix products. */
+export type Dtype = "fp32" | "int8";
+
+/** The dtype a system runs in. */
+export function dtypeOf(system: SystemName): Dtype {
+  return system.endsWith("-int8") ? "int8" : "fp32";
+}
 
 /** A system at a thread count. */
 export interface SystemSpec {

@@ -8,6 +8,7 @@ export { type Backend, type MatmulParams, type AttentionParams, type UnaryOp, ty
 export { getBackend, setBackend, registerBackend, listBackends } from "./backend/registry.ts";
 export { loadWasmBackend, useFastestBackend, wasmThreads, detectFeatures, type WasmBackendOptions, type LoadedWasmBackend } from "./backend/wasm/index.ts";
 export * from "./nn/index.ts";
+export { quantizeDynamic, quantizeWeight, quantizeRowsU7, isQuantized, dequantize, type QuantizedWeight, type QuantizedRows, type QuantizationSummary } from "./nn/quantize.ts";
 export { setMemoryLimit, memoryLimit, estimateActivationBytes, type ActivationShape } from "./nn/memory.ts";
 export { setFiniteChecks, finiteChecksEnabled } from "./tensor/checks.ts";
 export { BertModel, BertPooler, type BertOutput, type BertModelOptions } from "./models/bert.ts";

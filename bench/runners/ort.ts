@@ -1,6 +1,7 @@
 /**
  * onnxruntime on a workload: onnxruntime-node (native CPU execution provider) or onnxruntime-web (its WASM SIMD
- * build, loaded from node_modules), running the graph tsformer exported from the same weights (K1: a one-MatMul graph).
+ * build, loaded from node_modules), running the graph tsformer exported from the same weights (K1: a one-MatMul graph);
+ * onnxruntime-web-int8 runs the int8 export (`exportOnnx(model, { quantize: "int8" })`) of those weights.
  */
 import { readFileSync } from "node:fs";
 import { OnnxGraphBuilder, OnnxType } from "../../src/io/onnx-graph.ts";
@@ -41,6 +42,7 @@ async function session(spec: SystemSpec, model: Uint8Array): Promise<{ ort: Ort;
 /** A runner for onnxruntime (node or web) on a forward or K1 workload. */
 export async function ortRunner(w: Workload, spec: SystemSpec, onnxPath: string | null): Promise<Runner> {
   if (w.kind === "train" || w.kind === "bert-train") throw new Error(`onnxruntime runs inference only: no ${w.id}`);
+  if (spec.system === "onnxruntime-web-int8" && w.kind !== "forward") throw new Error(`${spec.system} runs the forward workloads only: no ${w.id}`);
   if (w.kind === "gemm") {
     const { m, n, k } = w.shape;
     const { ort, session: s } = await session(spec, gemmGraph(m, n, k));

@@ -1,7 +1,7 @@
 /**
  * tsformer on a workload: the wasm backend (1 thread or all) or the reference backend, its own model, autograd,
  * crossEntropy and Adam (W3) or AdamW (W4). Every model is built from the workload's seed, so all systems hold the
- * same weights.
+ * same weights; `tsformer-wasm-int8` runs the forward workloads after `quantizeDynamic`.
  */
 import { setFlagsFromString } from "node:v8";
 import type { Backend } from "../../src/backend/backend.ts";
@@ -10,6 +10,7 @@ import { type LoadedWasmBackend, loadWasmBackend } from "../../src/backend/wasm/
 import { BertModel } from "../../src/models/bert.ts";
 import { EncoderClassifier } from "../../src/models/classifier.ts";
 import { TransformerEncoderModel } from "../../src/nn/model.ts";
+import { quantizeDynamic } from "../../src/nn/quantize.ts";
 import { noGrad } from "../../src/tensor/autograd.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { type IndexTensor, type Tensor, indexTensor } from "../../src/tensor/tensor.ts";
@@ -84,6 +85,8 @@ function bertRunner(w: BertTrainWorkload, ids: IndexTensor, attentionMask: Atten
 
 /** A runner for tsformer on the workload. */
 export async function tsformerRunner(w: Workload, spec: SystemSpec): Promise<Runner> {
+  const int8 = spec.system === "tsformer-wasm-int8";
+  if (int8 && w.kind !== "forward") throw new Error(`${spec.system} runs the forward workloads only: no ${w.id}`);
   await useTsformerBackend(spec);
   if (w.kind === "gemm") {
     const { a, b } = gemmInputs(w.shape);
@@ -99,6 +102,7 @@ export async function tsformerRunner(w: Workload, spec: SystemSpec): Promise<Run
   if (w.kind === "bert-train") return bertRunner(w, ids, attentionMask, inputs.labels);
   if (w.kind === "forward") {
     const model = benchModel(s);
+    if (int8) quantizeDynamic(model);
     let out: Float32Array = new Float32Array(0);
     return {
       run: async () => {

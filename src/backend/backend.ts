@@ -26,6 +26,11 @@ export interface MatmulParams {
   accumulate: boolean;
   /** A row of n values added to every row of C (a Linear layer's bias), fused into the product. */
   bias?: Float32Array | null;
+  /**
+   * GELU (exact or tanh form) applied to C after the product and bias, in the same pass (a feed-forward layer's
+   * first half at inference: no gradient flows through the fused form). Not with `accumulate`.
+   */
+  activation?: "gelu" | "gelu_tanh" | null;
 }
 
 /** Element-wise functions of one input. */
@@ -56,6 +61,36 @@ export interface AttentionParams {
   additiveMask: Float32Array | null;
   /** Strides of `additiveMask` over (batch, heads, nQ, nK); 0 on broadcast axes. */
   additiveStrides: readonly [number, number, number, number];
+}
+
+/**
+ * A Linear weight quantized to int8 per output channel, symmetric (src/nn/quantize.ts makes it; the scheme is in
+ * README "int8 inference"). Backends may cache a packed copy keyed by this object, so treat it as immutable.
+ */
+export interface QuantizedWeight {
+  /** (outFeatures, inFeatures) row-major, each in [−127, 127]. */
+  values: Int8Array;
+  /** Per output row j: W[j, :] ≈ values[j, :] × scales[j]. */
+  scales: Float32Array;
+  /** Per output row j: Σ_k values[j, k] (the activation zero point's correction). */
+  columnSums: Int32Array;
+  outFeatures: number;
+  inFeatures: number;
+}
+
+/**
+ * One Adam / AdamW step's constants (src/train/optim.ts computes them): the gradient used is g + l2·w (Adam's L2
+ * penalty; 0 for AdamW), w is first multiplied by `shrink` (AdamW's 1 − lr·λ; 1 for Adam), and
+ * `stepSize` = lr / (1 − β1ᵗ), `rootC2` = √(1 − β2ᵗ) are the bias corrections.
+ */
+export interface AdamStepParams {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  l2: number;
+  shrink: number;
+  stepSize: number;
+  rootC2: number;
 }
 
 /** The kernels every backend provides. */
@@ -105,6 +140,13 @@ export interface Backend {
   gather(table: Float32Array, cols: number, ids: Int32Array, out: Float32Array): void;
   /** dTable[ids[i], :] += dOut[i, :] (the gradient of gather). */
   scatterAdd(dOut: Float32Array, cols: number, ids: Int32Array, dTable: Float32Array): void;
+  /** One Adam / AdamW update of parameters `w` and moments `m`, `v` in place from gradients `g` (all of one length). */
+  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, p: AdamStepParams): void;
+  /**
+   * `length` zeros in the memory this backend computes in (WASM memory for `wasm`, where kernels then read and
+   * write them in place, without copies), for long-lived state such as optimizer moments. Freed when unreachable.
+   */
+  allocate(length: number): Float32Array;
   /** Scaled dot-product attention; writes `out` and, when given, the probabilities and the scaled, unmasked scores. */
   attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: AttentionParams,
     probs: Float32Array | null, scores: Float32Array | null): void;
@@ -112,4 +154,11 @@ export interface Backend {
   attentionBackward(q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dOut: Float32Array,
     dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null, p: AttentionParams,
     dScores: Float32Array | null): void;
+  /**
+   * out (rows, outFeatures) = x (rows, inFeatures) · Wᵀ (+ bias) in int8: each row of x quantized to 7-bit
+   * unsigned with its own scale and zero point, an exact int32 product with the int8 weight, then
+   * y = ((f32(acc) × rowScale) × weightScale) + bias, each step rounded to float32. Every backend computes the
+   * same integers and the same float32 steps, so results are bit-identical across backends and thread counts.
+   */
+  matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number): void;
 }

@@ -3,7 +3,6 @@
  * as terminal heat maps (row = query token, shade = probability) or, with `--json`, with the tokens.
  */
 import type { Command } from "commander";
-import { encodeTexts } from "../models/embeddings.ts";
 import { heatmap } from "./format.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 import { type ModelOptions, addModelOptions, intOption, loadModelOption, maxLengthOption } from "./model-option.ts";
@@ -33,6 +32,7 @@ export function registerAttention(program: Command): void {
         const head = intOption("--head", options.head, 0, heads - 1, ` (the model has ${heads} heads)`);
         const input = options.pair === undefined ? text : ([text, options.pair] as const);
         const maxLength = maxLengthOption(loaded, options, [input]);
+        const { encodeTexts } = await import("../models/embeddings.ts"); // on use: the CLI starts without the engine
         const { encoding, output } = encodeTexts(loaded, [input], { needWeights: true, maxLength });
         const tokens = encoding.rows[0].tokens;
         const n = tokens.length;

@@ -3,12 +3,6 @@
  * shapes and statistics, every head's attention as a heat map, and the sentiment prediction.
  */
 import type { Command } from "commander";
-import { Trace } from "../nn/trace.ts";
-import { loadCheckpoint } from "../models/tsformer-checkpoint.ts";
-import { encodeText } from "../train/evaluate.ts";
-import { maskFromLengths } from "../nn/masks.ts";
-import { softmax } from "../tensor/ops/nn.ts";
-import { indexTensor, noGrad } from "../tensor/index.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { heatmap, shapeText, stats } from "./format.ts";
 import { defaultModelDir } from "./model-default.ts";
@@ -51,7 +45,11 @@ export function registerDemo(program: Command): void {
     .option("--model <dir>", "a tsformer classifier checkpoint (default: the shipped model)")
     .option("--layer <n>", "show only this layer's attention heads")
     .action(async (sentence: string, options: { model?: string; layer?: string }) => {
-      await runCommand(program.opts<GlobalOptions>(), () => {
+      await runCommand(program.opts<GlobalOptions>(), async () => {
+        const [{ Trace }, { loadCheckpoint }, { encodeText }, { maskFromLengths }, { softmax }, { indexTensor, noGrad }] = await Promise.all([
+          import("../nn/trace.ts"), import("../models/tsformer-checkpoint.ts"), import("../train/evaluate.ts"), import("../nn/masks.ts"),
+          import("../tensor/ops/nn.ts"), import("../tensor/index.ts"),
+        ]); // on use: the CLI starts without the engine
         const { model, tokenizer, config } = loadCheckpoint(options.model ?? defaultModelDir());
         const ids = encodeText(tokenizer, sentence, config.tokenizer.maxLength);
         const tokens = ids.map((id) => tokenizer.vocab.tokenOf(id));

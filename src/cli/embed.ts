@@ -3,11 +3,9 @@
  * L2-normalised). Texts on the command line give one JSON object; `--input FILE` gives NDJSON, one `{text, embedding}`
  * line per input line, with a progress bar on stderr when stderr is a terminal.
  */
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { ConfigError, DataError } from "../errors.ts";
-import { embedTexts } from "../models/embeddings.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 import { type ModelOptions, addModelOptions, intOption, loadModelOption, maxLengthOption, poolingOption } from "./model-option.ts";
 
@@ -51,6 +49,7 @@ export function registerEmbed(program: Command): void {
         if (options.input === undefined && texts.length === 0) throw new ConfigError("nothing to embed: give texts (tsformer embed --model DIR \"a sentence\") or --input FILE");
         const lines = options.input !== undefined ? readInputLines(options.input) : texts;
         const loaded = await loadModelOption(options);
+        const { embedTexts } = await import("../models/embeddings.ts"); // on use: the CLI starts without the engine
         const settings = { pooling, normalize, maxLength: maxLengthOption(loaded, options, lines), batchSize };
         if (options.input === undefined) {
           const vectors = embedTexts(loaded, lines, settings);
@@ -58,6 +57,7 @@ export function registerEmbed(program: Command): void {
           return;
         }
         // The bar goes to stderr and only to a terminal, so stdout stays clean NDJSON and logs stay free of redraws.
+        const cliProgress = (await import("cli-progress")).default;
         const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: "embedding [{bar}] {value}/{total} lines | {eta}s left", hideCursor: true }, cliProgress.Presets.shades_classic) : null;
         bar?.start(lines.length, 0);
         try {

@@ -5,18 +5,19 @@
  */
 import type { Command } from "commander";
 import { ConfigError } from "../errors.ts";
-import { type LoadedBert, loadBert } from "../models/load-bert.ts";
-import { readDatasetForClasses } from "../train/data.ts";
-import { encodeText, evaluate, predict } from "../train/evaluate.ts";
+import type { LoadedBert } from "../models/load-bert.ts";
 import { defaultModelDir } from "./model-default.ts";
 import { noteTruncation } from "./truncation.ts";
+import { addQuantizeOption, applyQuantizeOption } from "./model-option.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
-/** Loads `--model` (default: the shipped model) and checks it has a classification head. */
-async function loadClassifier(dir: string | undefined): Promise<LoadedBert & { labels: string[] }> {
+/** Loads `--model` (default: the shipped model), checks it has a classification head, and applies `--quantize`. */
+async function loadClassifier(dir: string | undefined, quantize: string | undefined): Promise<LoadedBert & { labels: string[] }> {
+  const { loadBert } = await import("../models/load-bert.ts"); // on use: the CLI starts without the engine
   const loaded = await loadBert(dir ?? defaultModelDir(), { mlmHead: false });
   const labels = loaded.model.classifier ? loaded.config.labels : null;
   if (!labels) throw new ConfigError(`${loaded.dir}: no classification head (no classifier.* weights); fine-tune it first: tsformer train --init-from ${loaded.dir} --train FILE`);
+  await applyQuantizeOption(loaded.model, quantize);
   return { ...loaded, labels };
 }
 
@@ -24,15 +25,16 @@ const TRUNCATION_NOTE = "the model's maximum length, from tokenizer_config.json 
 
 /** Registers `eval`. */
 export function registerEval(program: Command): void {
-  program
-    .command("eval")
+  addQuantizeOption(program
+    .command("eval"))
     .description("accuracy and mean cross-entropy of a classifier on a labelled file")
     .option("--model <dir>", "a classifier folder: what tsformer train writes, or any BertForSequenceClassification folder (default: the shipped model)")
     .requiredOption("--data <file>", "labelled data: `<label> <text>` lines, TSV with a header, or JSONL {text, label}; labels are class names or ids")
     .option("--json", "print {accuracy, loss, n}")
-    .action(async (options: { model?: string; data: string; json?: boolean }) => {
+    .action(async (options: { model?: string; data: string; json?: boolean; quantize?: string }) => {
       await runCommand(program.opts<GlobalOptions>(), async () => {
-        const loaded = await loadClassifier(options.model);
+        const loaded = await loadClassifier(options.model, options.quantize);
+        const [{ readDatasetForClasses }, { encodeText, evaluate }] = await Promise.all([import("../train/data.ts"), import("../train/evaluate.ts")]);
         const data = readDatasetForClasses(options.data, loaded.labels);
         noteTruncation(loaded.tokenizer, data.examples.map((e) => e.text), loaded.maxLength, TRUNCATION_NOTE);
         const examples = data.examples.map((e) => ({ ids: encodeText(loaded.tokenizer, e.text, loaded.maxLength), label: e.label }));
@@ -45,17 +47,18 @@ export function registerEval(program: Command): void {
 
 /** Registers `classify`. */
 export function registerClassify(program: Command): void {
-  program
-    .command("classify")
+  addQuantizeOption(program
+    .command("classify"))
     .description("the label and its probability for each text")
     .argument("<texts...>", "one or more texts")
     .option("--model <dir>", "a classifier folder: what tsformer train writes, or any BertForSequenceClassification folder (default: the shipped model)")
     .option("--json", "one JSON object per text: {text, label, probability, probabilities}")
-    .action(async (texts: string[], options: { model?: string; json?: boolean }) => {
+    .action(async (texts: string[], options: { model?: string; json?: boolean; quantize?: string }) => {
       await runCommand(program.opts<GlobalOptions>(), async () => {
-        const loaded = await loadClassifier(options.model);
+        const loaded = await loadClassifier(options.model, options.quantize);
         const labels = loaded.labels;
         noteTruncation(loaded.tokenizer, texts, loaded.maxLength, TRUNCATION_NOTE);
+        const { predict } = await import("../train/evaluate.ts");
         const probs = predict(loaded.model, loaded.tokenizer, texts, loaded.maxLength);
         texts.forEach((text, i) => {
           const p = probs[i];

@@ -1,7 +1,6 @@
 /** `tsformer inspect <file.safetensors>`: the tensors of a file (name, dtype, shape, parameters) and the total. */
 import type { Command } from "commander";
 import { basename } from "node:path";
-import { readSafetensorsFile } from "../io/safetensors.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
 /** Registers the command. */
@@ -12,9 +11,11 @@ export function registerInspect(program: Command): void {
     .argument("<file>", "a .safetensors file")
     .option("--json", "one JSON object: {file, metadata, tensors: [{name, dtype, shape, parameters}], total}")
     .action(async (file: string, options: { json?: boolean }) => {
-      await runCommand(program.opts<GlobalOptions>(), async () => {
-        const { metadata, tensors } = await readSafetensorsFile(file);
-        const rows = [...tensors.values()].map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, parameters: t.shape.reduce((a, b) => a * b, 1) }));
+      // The reference backend: inspect computes nothing, so it need not start the wasm kernels and their threads.
+      await runCommand({ ...program.opts<GlobalOptions>(), backend: "reference" }, async () => {
+        const { openSafetensorsFile } = await import("../io/safetensors.ts"); // on use: the CLI starts without it
+        const { metadata, infos } = await openSafetensorsFile(file); // the header alone: no tensor data is read
+        const rows = [...infos.values()].map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, parameters: t.shape.reduce((a, b) => a * b, 1) }));
         rows.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
         const total = rows.reduce((n, r) => n + r.parameters, 0);
         if (options.json) {

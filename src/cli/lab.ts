@@ -5,9 +5,7 @@
  */
 import type { Command } from "commander";
 import { ConfigError } from "../errors.ts";
-import { type Change, checkLab } from "../lab/check.ts";
-import { parseQuestionIds, runLab } from "../lab/runner.ts";
-import { VERDICT_LABEL } from "../lab/report.ts";
+import type { Change } from "../lab/check.ts";
 import type { CodeVersion } from "../lab/types.ts";
 import { ExitCode, type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
@@ -57,6 +55,8 @@ export function registerLab(program: Command): void {
       const globals = program.opts<GlobalOptions>();
       // One thread unless asked: the numbers then do not depend on the machine's cores, nor timings on other jobs.
       await runCommand({ ...globals, threads: globals.threads ?? "1" }, async () => {
+        // On use: the lab pulls in vega and vega-lite, the slowest modules to load, which no other command needs.
+        const [{ checkLab }, { parseQuestionIds, runLab }, { VERDICT_LABEL }] = await Promise.all([import("../lab/check.ts"), import("../lab/runner.ts"), import("../lab/report.ts")]);
         const ids = parseQuestionIds(question);
         const seed = flags.seed === undefined ? 1 : Number(flags.seed);
         if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`--seed must be a non-negative integer, got "${flags.seed}"`);

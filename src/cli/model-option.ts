@@ -1,28 +1,54 @@
-/** What the model commands (embed, similarity, attention) share: the `--model DIR` option, its loading, `--max-length`, integer options. */
+/** What the model commands (embed, similarity, attention) share: the `--model DIR` option, its loading, `--max-length`, `--quantize`, integer options. */
 import type { Command } from "commander";
 import { ConfigError } from "../errors.ts";
-import { type LoadedBert, loadBert } from "../models/load-bert.ts";
+import type { LoadedBert } from "../models/load-bert.ts";
 import type { Pooling } from "../models/pooling.ts";
+import type { Module } from "../nn/module.ts";
 import { noteTruncation } from "./truncation.ts";
 
 /** The options `addModelOptions` adds, as commander parses them. */
 export interface ModelOptions {
   model?: string;
   maxLength?: string;
+  quantize?: string;
 }
 
-/** Adds `--model <dir>` and `--max-length <n>` to a command. */
+/** Adds `--model <dir>`, `--max-length <n>` and `--quantize int8` to a command. */
 export function addModelOptions(command: Command): Command {
-  return command
+  return addQuantizeOption(command
     .option("--model <dir>", "a Hugging Face BERT folder: config.json, model.safetensors (or shards), vocab.txt or tokenizer.json")
-    .option("--max-length <n>", "longest input in tokens, [CLS]/[SEP] included (default: the model's limit)");
+    .option("--max-length <n>", "longest input in tokens, [CLS]/[SEP] included (default: the model's limit)"));
 }
 
-/** Loads `--model`; missing, it is a one-line error saying what to pass. */
+/** Loads `--model` and applies `--quantize`; a missing `--model` is a one-line error saying what to pass. */
 export async function loadModelOption(options: ModelOptions): Promise<LoadedBert> {
   // Checked here rather than with requiredOption, so the error has the one-line `tsformer: …` form.
   if (!options.model) throw new ConfigError("--model DIR is required: a Hugging Face BERT folder with config.json, model.safetensors and vocab.txt");
-  return loadBert(options.model);
+  const { loadBert } = await import("../models/load-bert.ts"); // on use: the CLI starts without the engine
+  const loaded = await loadBert(options.model);
+  await applyQuantizeOption(loaded.model, options.quantize);
+  return loaded;
+}
+
+/** What `--quantize` says. */
+export const QUANTIZE_HELP = "int8: every Linear layer in int8 (weights per output channel, activations per row); embeddings, LayerNorm and attention stay float32";
+
+/** Adds `--quantize <kind>` to a command. */
+export function addQuantizeOption(command: Command): Command {
+  return command.option("--quantize <kind>", QUANTIZE_HELP);
+}
+
+/** `--quantize`, checked: "int8" or undefined (float32). */
+export function quantizeOption(value: string | undefined): "int8" | undefined {
+  if (value === undefined || value === "int8") return value;
+  throw new ConfigError(`--quantize ${JSON.stringify(value)} must be int8 (leave it out for float32)`);
+}
+
+/** Applies `--quantize` to a loaded model (src/nn/quantize.ts, loaded only when asked for). */
+export async function applyQuantizeOption(model: Module, value: string | undefined): Promise<void> {
+  if (quantizeOption(value) !== "int8") return;
+  const { quantizeDynamic } = await import("../nn/quantize.ts");
+  quantizeDynamic(model);
 }
 
 /** An integer option (`--layer 1`), checked to lie in [min, max]; the error names the option and the range. */

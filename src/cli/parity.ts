@@ -1,6 +1,5 @@
 /** `tsformer parity <dir>`: run a fixture folder and compare with the stored reference tensors. */
 import type { Command } from "commander";
-import { runParity, worstOf } from "../parity/runner.ts";
 import type { CaseResult, Comparison } from "../parity/types.ts";
 import { ExitCode, type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
@@ -10,8 +9,7 @@ function comparisonJson(c: Comparison): Record<string, unknown> {
 }
 
 /** The one-line report of a case: verdict, name, op, and the worst tensor (or the error). */
-function caseLine(r: CaseResult): string {
-  const w = worstOf(r);
+function caseLine(r: CaseResult, w: Comparison | null): string {
   const deferred = r.compared.filter((c) => c.deferred !== undefined).length;
   const counts = `${r.compared.length - deferred} compared${deferred > 0 ? `, ${deferred} not computed` : ""}`;
   const detail = r.error ?? (w ? `worst ${w.worst.toExponential(2)} (${w.name}), ${counts}` : "nothing compared");
@@ -34,11 +32,12 @@ export function registerParity(program: Command): void {
     .argument("<dir>", "fixture folder with an index.json (e.g. test/fixtures/pytorch)")
     .option("--json", "one JSON object per case: {case, op, passed, compared: [{name, worst, status?}]}; worst is null for a tensor not computed")
     .action(async (dir: string, options: { json?: boolean }) => {
-      await runCommand(program.opts<GlobalOptions>(), () => {
+      await runCommand(program.opts<GlobalOptions>(), async () => {
+        const { runParity, worstOf } = await import("../parity/runner.ts"); // on use: the CLI starts without the engine
         const results = runParity(dir);
         for (const r of results) {
           if (options.json) printJsonLine({ case: r.case, op: r.op, passed: r.passed, compared: r.compared.map(comparisonJson), ...(r.error ? { error: r.error } : {}) });
-          else process.stdout.write(`${caseLine(r)}\n`);
+          else process.stdout.write(`${caseLine(r, worstOf(r))}\n`);
         }
         const summary = summaryLine(results);
         if (options.json) process.stderr.write(`${summary}\n`);

@@ -1,7 +1,5 @@
 /** Shared CLI plumbing: one-line errors, JSON output, the backend and thread options. */
 import { ConfigError } from "../errors.ts";
-import { setBackend } from "../backend/registry.ts";
-import { loadWasmBackend, useFastestBackend } from "../backend/wasm/index.ts";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -19,6 +17,13 @@ async function chooseBackend(globals: GlobalOptions): Promise<void> {
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new ConfigError(`--threads must be a positive integer, got "${globals.threads}"`);
   }
+  // Loaded when a command runs, not at start-up, so that `--help` and argument errors stay fast.
+  const { setBackend } = await import("../backend/registry.ts");
+  if (name === "reference") {
+    setBackend(name);
+    return;
+  }
+  const { loadWasmBackend, useFastestBackend } = await import("../backend/wasm/index.ts");
   if (name === "auto") await useFastestBackend({ threads });
   else if (name === "wasm") setBackend((await loadWasmBackend({ threads })).name);
   else setBackend(name);

@@ -11,7 +11,7 @@ import { extname, join, resolve, sep } from "node:path";
 import { type Readable, pipeline } from "node:stream";
 import type { Command } from "commander";
 import { ConfigError } from "../errors.ts";
-import { intOption } from "./model-option.ts";
+import { intOption, quantizeOption } from "./model-option.ts";
 import { shippedPath } from "../io/shipped.ts";
 
 /** The port when neither --port nor $PORT is given. */
@@ -176,11 +176,13 @@ export function registerServe(program: Command): void {
     .description(`serves the explorer (built by npm run build:web) on 127.0.0.1 (port: --port, else $PORT, else ${DEFAULT_PORT})`)
     .option("--dir <dir>", "the built site (default: web/dist)")
     .option("--port <n>", "the port")
-    .action(async (options: { dir?: string; port?: string }) => {
+    .option("--quantize <kind>", "int8: the printed address opens the explorer with its int8 switch on (?quantize=int8); the page quantizes the model itself")
+    .action(async (options: { dir?: string; port?: string; quantize?: string }) => {
       try {
         const port = intOption(options.port !== undefined ? "--port" : "PORT", options.port ?? process.env.PORT, 0, 65535) ?? DEFAULT_PORT;
+        const query = quantizeOption(options.quantize) === "int8" ? "?quantize=int8" : "";
         const server = await startServer(options.dir ?? shippedPath("web/dist"), port);
-        process.stdout.write(`tsformer explorer: ${server.url}  (Ctrl+C to stop)\n`);
+        process.stdout.write(`tsformer explorer: ${server.url}${query}  (Ctrl+C to stop)\n`);
         const stop = (): void => void server.close().then(() => process.exit(0));
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);

@@ -1,6 +1,5 @@
 /** `tsformer similarity --model DIR "a" "b"`: the cosine similarity of two sentence embeddings. */
 import type { Command } from "commander";
-import { textSimilarity } from "../models/embeddings.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 import { type ModelOptions, addModelOptions, loadModelOption, maxLengthOption, poolingOption } from "./model-option.ts";
 
@@ -23,6 +22,7 @@ export function registerSimilarity(program: Command): void {
         const pooling = poolingOption(options.pooling);
         const loaded = await loadModelOption(options);
         const maxLength = maxLengthOption(loaded, options, [a, b]);
+        const { textSimilarity } = await import("../models/embeddings.ts"); // on use: the CLI starts without the engine
         const similarity = textSimilarity(loaded, a, b, { pooling, maxLength });
         if (options.json) printJsonLine({ a, b, pooling, similarity });
         else process.stdout.write(`${similarity.toFixed(4)}\n`);

@@ -3,9 +3,7 @@
  * pretrained folder with `--init-from` — with a progress bar and resumable checkpoints (Hugging Face folders).
  */
 import type { Command } from "commander";
-import { SingleBar } from "cli-progress";
-import { type TrainConfig, readTrainConfigFile, resolveTrainConfig } from "../train/config.ts";
-import { train } from "../train/trainer.ts";
+import type { TrainConfig } from "../train/config.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
 interface TrainFlags {
@@ -112,6 +110,9 @@ export function registerTrain(program: Command): void {
     .option("--json", "print the summary as JSON")
     .action(async (flags: TrainFlags) => {
       await runCommand(program.opts<GlobalOptions>(), async () => {
+        const [{ SingleBar }, { readTrainConfigFile, resolveTrainConfig }, { train }] = await Promise.all([
+          import("cli-progress"), import("../train/config.ts"), import("../train/trainer.ts"),
+        ]); // on use: the CLI starts without the engine
         const config = resolveTrainConfig(flags.config ? readTrainConfigFile(flags.config) : undefined, flagsToConfig(flags));
         const tty = process.stderr.isTTY === true;
         const bar = tty ? new SingleBar({

@@ -7,7 +7,7 @@ import onnxProto from "onnx-proto";
 const { onnx } = onnxProto;
 
 /** Element types the builder writes (TensorProto.DataType values). */
-export const OnnxType = { float: 1, bool: 9, int64: 7 } as const;
+export const OnnxType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 } as const;
 
 /** An element type of `OnnxType`. */
 export type OnnxElementType = (typeof OnnxType)[keyof typeof OnnxType];
@@ -34,7 +34,7 @@ export interface OnnxModelInfo {
 const IR_VERSION = 8;
 
 /** Little-endian bytes of a typed array (every supported host is little-endian, as ONNX's raw_data is). */
-function rawBytes(data: Float32Array | BigInt64Array): Uint8Array {
+function rawBytes(data: Float32Array | BigInt64Array | Int32Array | Int8Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
@@ -103,6 +103,16 @@ export class OnnxGraphBuilder {
   /** An int64 initializer; returns its name. */
   int64Tensor(name: string, values: readonly number[], dims: readonly number[]): string {
     return this.initializer(name, OnnxType.int64, rawBytes(BigInt64Array.from(values, (v) => BigInt(v))), dims);
+  }
+
+  /** An int8 initializer (quantized weights); returns its name. */
+  int8Tensor(name: string, data: Int8Array, dims: readonly number[]): string {
+    return this.initializer(name, OnnxType.int8, rawBytes(data), dims);
+  }
+
+  /** An int32 initializer (integer sums of quantized weights); returns its name. */
+  int32Tensor(name: string, data: Int32Array, dims: readonly number[]): string {
+    return this.initializer(name, OnnxType.int32, rawBytes(data), dims);
   }
 
   /** Stores an initializer under a name not used before. */

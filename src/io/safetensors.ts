@@ -2,19 +2,19 @@
  * The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header
  * length N, N bytes of JSON header, then the raw tensor data. Files are treated as untrusted input:
  * the whole header is checked before any tensor memory is allocated, and every error is a one-line
- * CheckpointError naming the file, the byte offset and the tensor.
+ * CheckpointError naming the file, the byte offset and the tensor. The format was designed for zero-copy
+ * loading, and reading follows it: a file is opened by reading its header alone; a tensor in memory comes back
+ * as a view where its offset is aligned; a tensor in a file is read once, straight into its destination.
  */
 import { Buffer } from "node:buffer";
-import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { CheckpointError, formatShape } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { f32BitsToBF16, f32BitsToF16, halfTable } from "./half-float.ts";
+import { type SafetensorsDType, isDType, isShape, kindOf, oneLine, quote, readHeader, show } from "./safetensors-header.ts";
 
 export { f32BitsToBF16, f32BitsToF16 } from "./half-float.ts";
-
-/** Element types tsformer reads and writes. */
-export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U16" | "U8" | "BOOL";
+export { MAX_HEADER_BYTES, type SafetensorsDType, oneLine } from "./safetensors-header.ts";
 
 /** The typed arrays tensors come back in: floats widen/narrow to f32, small ints widen to i32. */
 export type StoredData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
@@ -33,71 +33,9 @@ export interface StoredTensorInput { name: string; shape: readonly number[]; dat
 /** A parsed file: the `__metadata__` strings and the tensors in header order. */
 export interface SafetensorsContents { metadata: Record<string, string>; tensors: Map<string, StoredTensor> }
 
-/** Largest header accepted, the same cap as the Rust library (a bigger one is an attack, not a model). */
-export const MAX_HEADER_BYTES = 100_000_000;
-
-const DTYPE_BYTES: Record<SafetensorsDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U16: 2, U8: 1, BOOL: 1 };
 /** The reference writer's layout order: its Dtype enum (increasing alignment) reversed. */
 const WRITE_ORDER: SafetensorsDType[] = ["I64", "F64", "F32", "I32", "BF16", "F16", "U16", "I16", "I8", "U8", "BOOL"];
-/** Types of the format that no tsformer array can hold losslessly; named so the error can say so. */
-const UNSUPPORTED = ["U32", "U64", "C64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4"];
 const BIG_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
-
-/** Makes untrusted text safe for a one-line message: line breaks and controls escaped, long text cut. */
-export function oneLine(text: string, max = 120): string {
-  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-
-/** A tensor name quoted for a message. */
-const quote = (name: string): string => `'${oneLine(name)}'`;
-/** A JSON value shown in a message. */
-const show = (value: unknown): string => oneLine(JSON.stringify(value) ?? String(value), 60);
-
-/** "a JSON array", "null", "a number"...: what an unexpected JSON value is. */
-const kindOf = (value: unknown): string => (value === null ? "null" : Array.isArray(value) ? "a JSON array" : `a ${typeof value}`);
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isDType = (v: unknown): v is SafetensorsDType => typeof v === "string" && Object.hasOwn(DTYPE_BYTES, v);
-const isShape = (v: unknown): v is number[] =>
-  Array.isArray(v) && v.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
-const utf8Length = (text: string): number => Buffer.byteLength(text, "utf8");
-
-/** The first key repeated inside one object of valid JSON `text` (JSON.parse silently keeps the last one). */
-function findDuplicateKey(text: string): { key: string; index: number } | null {
-  const stack: (Set<string> | null)[] = []; // a key set per open object, null per open array
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      const keys = stack[stack.length - 1];
-      if (expectKey && keys) {
-        const raw = text.slice(i, j + 1);
-        const key = raw.includes("\\") ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-        if (keys.has(key)) return { key, index: i };
-        keys.add(key);
-      }
-      expectKey = false;
-      i = j;
-    } else if (c === "{" || c === "[") {
-      stack.push(c === "{" ? new Set() : null);
-      expectKey = c === "{";
-    } else if (c === "}" || c === "]") stack.pop();
-    else if (c === ",") expectKey = Boolean(stack[stack.length - 1]);
-  }
-  return null;
-}
-
-/** JSON.parse's complaint without the echoed input, plus the absolute byte it points at when it says. */
-function jsonReason(err: unknown, text: string): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const reason = message.split(/, "|\s+(?:in JSON\s+)?at position \d+/)[0];
-  const at = /at position (\d+)/.exec(message);
-  return at ? `${oneLine(reason)} at byte ${8 + utf8Length(text.slice(0, Number(at[1])))}` : oneLine(reason);
-}
 
 /** Typed arrays whose bytes go to or come from a file (little-endian there). */
 type Numeric = Float32Array | Float64Array | Int8Array | Int16Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array;
@@ -127,22 +65,32 @@ const bytesLE = (arr: Numeric): Uint8Array =>
   BIG_ENDIAN_HOST ? toOrFromLE(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).slice(), arr.BYTES_PER_ELEMENT)
     : new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
 
-/** Decodes one tensor's checked bytes. */
+/** Whether file bytes can be viewed as elements of `size` bytes in place: aligned, and the host is little-endian. */
+const viewable = (raw: Uint8Array, size: number): boolean => !BIG_ENDIAN_HOST && raw.byteOffset % size === 0;
+
+/** The bytes as 16-bit elements: a view where aligned, else an aligned copy. */
+const u16 = (raw: Uint8Array, numel: number): Uint16Array =>
+  viewable(raw, 2) ? new Uint16Array(raw.buffer, raw.byteOffset, numel) : copyLE(new Uint16Array(numel), raw);
+
+/**
+ * Decodes one tensor's checked bytes. F32, I32 and I64 come back as views of `raw` where its offset is aligned
+ * (safetensors writers align every tensor), and as copies where it is not; other types are converted into new arrays.
+ */
 function decode(dtype: SafetensorsDType, raw: Uint8Array, numel: number, fail: (msg: string) => CheckpointError): StoredData {
   switch (dtype) {
-    case "F32": return copyLE(new Float32Array(numel), raw);
-    case "F64": return Float32Array.from(copyLE(new Float64Array(numel), raw)); // narrows with Math.fround
+    case "F32": return viewable(raw, 4) ? new Float32Array(raw.buffer, raw.byteOffset, numel) : copyLE(new Float32Array(numel), raw);
+    case "F64": return Float32Array.from(viewable(raw, 8) ? new Float64Array(raw.buffer, raw.byteOffset, numel) : copyLE(new Float64Array(numel), raw)); // narrows with Math.fround
     case "F16": {
       const table = halfTable();
-      return mapInto(new Float32Array(numel), copyLE(new Uint16Array(numel), raw), (h) => table[h]);
+      return mapInto(new Float32Array(numel), u16(raw, numel), (h) => table[h]);
     }
     case "BF16": // bf16 is the top half of an f32
-      return new Float32Array(mapInto(new Uint32Array(numel), copyLE(new Uint16Array(numel), raw), (h) => h << 16).buffer);
-    case "I64": return copyLE(new BigInt64Array(numel), raw);
-    case "I32": return copyLE(new Int32Array(numel), raw);
+      return new Float32Array(mapInto(new Uint32Array(numel), u16(raw, numel), (h) => h << 16).buffer);
+    case "I64": return viewable(raw, 8) ? new BigInt64Array(raw.buffer, raw.byteOffset, numel) : copyLE(new BigInt64Array(numel), raw);
+    case "I32": return viewable(raw, 4) ? new Int32Array(raw.buffer, raw.byteOffset, numel) : copyLE(new Int32Array(numel), raw);
     case "I16": return Int32Array.from(copyLE(new Int16Array(numel), raw));
-    case "U16": return Int32Array.from(copyLE(new Uint16Array(numel), raw));
-    case "I8": return Int32Array.from(new Int8Array(raw.slice().buffer));
+    case "U16": return Int32Array.from(u16(raw, numel));
+    case "I8": return Int32Array.from(new Int8Array(raw.buffer, raw.byteOffset, raw.length));
     case "U8": return raw.slice();
     case "BOOL": {
       const bad = raw.findIndex((b) => b > 1);
@@ -150,55 +98,6 @@ function decode(dtype: SafetensorsDType, raw: Uint8Array, numel: number, fail: (
       return raw.slice();
     }
   }
-}
-
-/** One header entry after validation. */
-interface Entry { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }
-
-/** Validates the header object and returns the metadata and entries; allocates nothing per tensor. */
-function checkHeader(header: unknown, span: string, dataStart: number, fileLength: number, err: (msg: string) => CheckpointError): { metadata: Record<string, string>; entries: Entry[] } {
-  if (!isObject(header)) throw err(`${span} is ${kindOf(header)}, not a JSON object`);
-  let metadata: Record<string, string> = {};
-  const entries: Entry[] = [];
-  for (const [name, info] of Object.entries(header)) {
-    if (name === "__metadata__") {
-      if (!isObject(info)) throw err(`${span}: __metadata__ is ${kindOf(info)}, not an object of strings`);
-      const bad = Object.entries(info).find(([, v]) => typeof v !== "string");
-      if (bad) throw err(`${span}: __metadata__ entry ${quote(bad[0])} is ${kindOf(bad[1])}, not a string`);
-      metadata = Object.fromEntries(Object.entries(info)) as Record<string, string>; // fromEntries: "__proto__" stays a plain key
-      continue;
-    }
-    if (name === "") throw err(`${span}: a tensor has an empty name`);
-    const where = `tensor ${quote(name)}`;
-    if (!isObject(info)) throw err(`${where}: header entry is ${kindOf(info)}, not an object`);
-    const { dtype, shape, data_offsets: offsets } = info;
-    if (!isDType(dtype)) {
-      const known = typeof dtype === "string" && UNSUPPORTED.includes(dtype);
-      throw err(`${where}: ${known ? `dtype ${dtype} is not supported` : `unknown dtype ${show(dtype)}`}`);
-    }
-    if (!isShape(shape)) throw err(`${where}: shape ${show(shape)} is not a list of non-negative integers`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !isShape(offsets)) {
-      throw err(`${where}: data_offsets ${show(offsets)} is not a pair of non-negative integers`);
-    }
-    const [begin, end] = offsets;
-    if (begin > end) throw err(`${where}: data_offsets [${begin}, ${end}]: begin is after end`);
-    const need = shape.reduce((n, d) => n * BigInt(d), 1n) * BigInt(DTYPE_BYTES[dtype]); // BigInt: a hostile shape cannot overflow
-    if (need !== BigInt(end - begin)) {
-      throw err(`${where}: shape ${formatShape(shape)} × ${dtype} needs ${need} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
-    }
-    if (dataStart + end > fileLength) {
-      throw err(`${where}: data at bytes ${dataStart + begin}–${dataStart + end} runs past the end of the file (${fileLength} bytes)`);
-    }
-    entries.push({ name, dtype, shape, begin, end });
-  }
-  const placed = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < placed.length; i++) {
-    const [a, b] = [placed[i - 1], placed[i]]; // sorted and disjoint so far, so the previous end is the largest
-    if (b.begin < a.end) {
-      throw err(`tensor ${quote(b.name)}: data at bytes ${dataStart + b.begin}–${dataStart + b.end} overlaps tensor ${quote(a.name)} at bytes ${dataStart + a.begin}–${dataStart + a.end}`);
-    }
-  }
-  return { metadata, entries };
 }
 
 /** What the header declares about one tensor, before any of its data is decoded. */
@@ -212,46 +111,74 @@ export interface SafetensorsView {
   metadata: Record<string, string>;
   /** Every tensor the header declares, in header order. */
   infos: Map<string, TensorInfo>;
-  /** Decodes one tensor into a fresh (aligned) array; a name the header lacks is a CheckpointError. */
+  /**
+   * One tensor's values; a name the header lacks is a CheckpointError. Of a file in memory (`openSafetensors`), an
+   * aligned F32/I32/I64 tensor is a view that shares the caller's bytes; of a file on disk, each call reads afresh.
+   */
   read(name: string): StoredTensor;
+  /**
+   * Reads a floating-point tensor straight into `out` (a parameter's memory, say): F32 in one copy from the file,
+   * F16/BF16/F64 converted. Throws CheckpointError when the tensor is not floating point or `out` has another length.
+   */
+  readInto(name: string, out: Float32Array): void;
 }
 
-/** Checks a safetensors file held in memory up to its header; `source` names it in error messages. Throws CheckpointError. */
-export function openSafetensors(bytes: Uint8Array, source = "<buffer>"): SafetensorsView {
-  const err = (msg: string): CheckpointError => new CheckpointError(`${oneLine(source, 300)}: ${msg}`);
-  if (bytes.length < 8) throw err(`file is ${bytes.length} bytes, too short for the 8-byte header length at byte 0`);
-  const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (declared > BigInt(MAX_HEADER_BYTES)) throw err(`header length ${declared} at byte 0 exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  const n = Number(declared);
-  if (8 + n > bytes.length) throw err(`header length ${n} at byte 0 runs past the end of the file (${bytes.length} bytes)`);
-  const span = `header at bytes 8–${8 + n}`;
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
-  } catch {
-    throw err(`${span} is not valid UTF-8`);
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    throw err(`${span} is not valid JSON: ${jsonReason(e, text)}`);
-  }
-  const dup = findDuplicateKey(text);
-  if (dup) throw err(`${span}: key ${quote(dup.key)} appears twice (again at byte ${8 + utf8Length(text.slice(0, dup.index))})`);
-  const checked = checkHeader(header, span, 8 + n, bytes.length, err);
-  const entries = new Map(checked.entries.map((e) => [e.name, e]));
+/** Where a checked file's bytes come from: memory, or positioned reads of a file on disk. */
+interface ByteSource {
+  /** Bytes [begin, begin + length): a view of memory, or freshly read from disk. */
+  bytes(begin: number, length: number): Uint8Array;
+  /** Copies bytes [begin, begin + out.length) into `out`, with no buffer in between. */
+  copyTo(begin: number, out: Uint8Array): void;
+}
+
+/** The bytes of a file held in memory. */
+function memorySource(bytes: Uint8Array): ByteSource {
   return {
-    metadata: checked.metadata,
-    infos: new Map(checked.entries.map(({ name, dtype, shape }) => [name, { name, dtype, shape: [...shape] }])),
-    read(name: string): StoredTensor {
-      const e = entries.get(name);
-      if (!e) throw err(`no tensor ${quote(name)} in the header`);
-      const fail = (msg: string) => err(`tensor ${quote(name)}: data at bytes ${8 + n + e.begin}–${8 + n + e.end}: ${msg}`);
-      const data = decode(e.dtype, bytes.subarray(8 + n + e.begin, 8 + n + e.end), e.shape.reduce((a, d) => a * d, 1), fail);
-      return { name, dtype: e.dtype, shape: [...e.shape], data };
+    bytes: (begin, length) => bytes.subarray(begin, begin + length),
+    copyTo: (begin, out) => out.set(bytes.subarray(begin, begin + out.length)),
+  };
+}
+
+/** The view of a file whose bytes `source` gives; `fileLength` is its size and `name` names it in errors. */
+function viewOf(source: ByteSource, fileLength: number, name: string): SafetensorsView {
+  const err = (msg: string): CheckpointError => new CheckpointError(`${oneLine(name, 300)}: ${msg}`);
+  const { metadata, entries, dataStart } = readHeader(source.bytes, fileLength, err);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const entry = (tensor: string) => {
+    const e = byName.get(tensor);
+    if (!e) throw err(`no tensor ${quote(tensor)} in the header`);
+    return { ...e, at: `tensor ${quote(tensor)}: data at bytes ${dataStart + e.begin}–${dataStart + e.end}`, numel: e.shape.reduce((a, d) => a * d, 1) };
+  };
+  const read = (tensor: string): StoredTensor => {
+    const e = entry(tensor);
+    const data = decode(e.dtype, source.bytes(dataStart + e.begin, e.end - e.begin), e.numel, (msg) => err(`${e.at}: ${msg}`));
+    return { name: tensor, dtype: e.dtype, shape: [...e.shape], data };
+  };
+  return {
+    metadata,
+    infos: new Map(entries.map(({ name: n, dtype, shape }) => [n, { name: n, dtype, shape: [...shape] }])),
+    read,
+    readInto(tensor: string, out: Float32Array): void {
+      const e = entry(tensor);
+      if (!isFloatDType(e.dtype)) throw err(`${e.at}: dtype ${e.dtype} is not floating point`);
+      if (out.length !== e.numel) throw err(`${e.at}: shape ${formatShape(e.shape)} holds ${e.numel} values, the destination ${out.length}`);
+      if (e.dtype !== "F32") {
+        out.set(read(tensor).data as Float32Array);
+        return;
+      }
+      const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      source.copyTo(dataStart + e.begin, bytes);
+      toOrFromLE(bytes, 4);
     },
   };
+}
+
+/**
+ * Checks a safetensors file held in memory up to its header; `source` names it in error messages. Tensors are
+ * decoded on demand, as views of `bytes` where aligned (see SafetensorsView). Throws CheckpointError.
+ */
+export function openSafetensors(bytes: Uint8Array, source = "<buffer>"): SafetensorsView {
+  return viewOf(memorySource(bytes), bytes.length, source);
 }
 
 /** Every tensor of a checked view, decoded. */
@@ -259,7 +186,7 @@ function readAll(view: SafetensorsView): SafetensorsContents {
   return { metadata: view.metadata, tensors: new Map([...view.infos.keys()].map((name) => [name, view.read(name)])) };
 }
 
-/** Parses a safetensors file held in memory; `source` names it in error messages. Throws CheckpointError. */
+/** Parses a safetensors file held in memory (aligned tensors are views of `bytes`); `source` names it in errors. Throws CheckpointError. */
 export function parseSafetensors(bytes: Uint8Array, source = "<buffer>"): SafetensorsContents {
   return readAll(openSafetensors(bytes, source));
 }
@@ -355,26 +282,53 @@ function readError(path: string, e: unknown): CheckpointError {
   return new CheckpointError(`${oneLine(path, 300)}: cannot read the file (${oneLine(code)})`, { cause: e });
 }
 
-/** Reads a safetensors file and checks its header; tensors are decoded on demand (see SafetensorsView). */
-export async function openSafetensorsFile(path: string): Promise<SafetensorsView> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw readError(path, e);
-  }
-  return openSafetensors(bytes, path);
+/** Largest read per call (Node refuses reads over 2 GiB). */
+const READ_CHUNK = 1 << 30;
+
+/** Positioned reads of the file at `path`, opening it for each call so that no descriptor outlives a load. */
+function fileSource(path: string): ByteSource {
+  const copyTo = (begin: number, out: Uint8Array): void => {
+    let fd: number | null = null;
+    try {
+      fd = openSync(path, "r");
+      for (let done = 0; done < out.length;) {
+        const n = readSync(fd, out, done, Math.min(out.length - done, READ_CHUNK), begin + done);
+        if (n === 0) throw new CheckpointError(`${oneLine(path, 300)}: the file ends at byte ${begin + done}, before byte ${begin + out.length}; it changed after its header was read`);
+        done += n;
+      }
+    } catch (e) {
+      throw e instanceof CheckpointError ? e : readError(path, e);
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
+  };
+  return {
+    bytes: (begin, length) => {
+      const out = new Uint8Array(length);
+      copyTo(begin, out);
+      return out;
+    },
+    copyTo,
+  };
 }
 
-/** `openSafetensorsFile`, synchronously (fixture runner, training checkpoints, the browser's virtual folders). */
+/**
+ * Opens a safetensors file by reading its header alone (the 8 + N first bytes) and checking it; each tensor is read
+ * from disk when asked for (see SafetensorsView), so nothing holds the whole file in memory.
+ */
 export function openSafetensorsFileSync(path: string): SafetensorsView {
-  let bytes: Uint8Array;
+  let size: number;
   try {
-    bytes = readFileSync(path);
+    size = statSync(path).size;
   } catch (e) {
     throw readError(path, e);
   }
-  return openSafetensors(bytes, path);
+  return viewOf(fileSource(path), size, path);
+}
+
+/** `openSafetensorsFileSync` for async callers (a header is a few kilobytes: reading it does not block for long). */
+export async function openSafetensorsFile(path: string): Promise<SafetensorsView> {
+  return openSafetensorsFileSync(path);
 }
 
 /** Reads and parses a safetensors file; every failure is a CheckpointError naming `path`. */

@@ -63,14 +63,16 @@ function mergeShards(indexPath: string, weightMap: ReadonlyMap<string, string>, 
     if (!info) throw new CheckpointError(`${oneLine(indexPath, 300)}: tensor '${oneLine(name)}' is mapped to shard '${oneLine(shard)}', which does not contain it`);
     infos.set(name, info);
   }
+  const shardOf = (name: string): SafetensorsView => {
+    const shard = weightMap.get(name);
+    if (shard === undefined) throw new CheckpointError(`${oneLine(indexPath, 300)}: no tensor '${oneLine(name)}' in "weight_map"`);
+    return shards.get(shard) as SafetensorsView;
+  };
   return {
     metadata: {},
     infos,
-    read(name: string): StoredTensor {
-      const shard = weightMap.get(name);
-      if (shard === undefined) throw new CheckpointError(`${oneLine(indexPath, 300)}: no tensor '${oneLine(name)}' in "weight_map"`);
-      return (shards.get(shard) as SafetensorsView).read(name);
-    },
+    read: (name: string): StoredTensor => shardOf(name).read(name),
+    readInto: (name: string, out: Float32Array): void => shardOf(name).readInto(name, out),
   };
 }
 

@@ -11,6 +11,9 @@
  * masked keys get probability exactly 0 (the lowest float32 is added before softmax, which exp sends to 0), and a
  * row whose every key is masked gets a context of zeros (the context is multiplied by "the row has a real key").
  * Linear weights are stored transposed (in × out) so that each projection is one MatMul.
+ *
+ * With `quantize: "int8"` every Linear becomes the integer graph of tsformer's int8 scheme (src/nn/quantize.ts),
+ * so onnxruntime computes the very integers `quantizeDynamic` does: see `EncoderExporter.int8Linear`.
  */
 import { ConfigError, ShapeError } from "../errors.ts";
 import { BertModel } from "./bert.ts";
@@ -22,6 +25,7 @@ import { LearnedPositionalEmbedding } from "../nn/embedding.ts";
 import type { LayerNorm } from "../nn/layernorm.ts";
 import type { Linear } from "../nn/linear.ts";
 import type { TransformerEncoderModel } from "../nn/model.ts";
+import { type QuantizedWeight, quantizeWeight } from "../nn/quantize.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import type { Activation } from "../tensor/ops/elementwise.ts";
 import { transpose } from "../tensor/ops/layout.ts";
@@ -42,6 +46,8 @@ export interface OnnxExportOptions {
   tokenTypeIds?: boolean;
   /** Written into the model's metadata (e.g. the source folder). */
   metadata?: Record<string, string>;
+  /** "int8": every Linear as int8 weights per output channel with activations quantized per row (default: float32). */
+  quantize?: "int8";
 }
 
 /** An exported model: the serialized bytes and what the graph takes and gives. */
@@ -60,6 +66,9 @@ const SQRT2 = Math.SQRT2;
 // protobuf messages are limited to 2 GiB; larger models would need ONNX's external-data format, which this writer lacks.
 const MAX_PROTO_BYTES = 2 ** 31 - 2 ** 24;
 
+// What an int8 graph records about its numbers, for whoever reads the file's metadata.
+const INT8_METADATA = "tsformer int8: Linear weights int8 per output channel (symmetric), activations uint8 [0, 127] per row (asymmetric), int32 accumulation; embeddings, LayerNorm, softmax and attention in float32";
+
 /** Checks an optional fixed size. */
 function checkSize(what: string, v: number | undefined, max = Number.MAX_SAFE_INTEGER): void {
   if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) {
@@ -67,13 +76,25 @@ function checkSize(what: string, v: number | undefined, max = Number.MAX_SAFE_IN
   }
 }
 
+/** The initializers of a Linear in the graph: float Wᵀ, or int8 Wᵀ with its scales and column sums. */
+type LinearParams = { w: string; b: string | null } | { wq: string; wScale: string; columnSums: string; b: string | null };
+
+/** A value quantized per row: uint8 values in [0, 127], the zero points as int32 and the scales (…, 1). */
+interface QuantizedActivation {
+  values: string;
+  zeroPoints: string;
+  scales: string;
+}
+
 /** Walks a model and emits its graph. */
 class EncoderExporter {
   readonly g = new OnnxGraphBuilder();
   private readonly names = new Map<Tensor, string>();
-  private readonly linears = new Map<Linear, { w: string; b: string | null }>();
+  private readonly linears = new Map<Linear, LinearParams>();
+  // Q, K and V read the same input: it is quantized once.
+  private readonly quantizedInputs = new Map<string, QuantizedActivation>();
 
-  constructor(private readonly model: TransformerEncoderModel) {
+  constructor(private readonly model: TransformerEncoderModel, private readonly int8: boolean) {
     // Initializers carry the parameters' own names; a shared tensor (shareQK) keeps its first name.
     for (const [name, t] of model.namedParameters()) if (!this.names.has(t)) this.names.set(t, name);
   }
@@ -86,15 +107,69 @@ class EncoderExporter {
   linear(scope: string, x: string, lin: Linear, name: string): string {
     let p = this.linears.get(lin);
     if (!p) {
-      const wName = `${this.nameOf(lin.weight, `${name}.weight`)}.T`;
-      p = {
-        w: this.g.floatTensor(wName, noGrad(() => transpose(lin.weight, 0, 1)).data, [lin.inFeatures, lin.outFeatures]),
-        b: lin.bias ? this.g.floatTensor(this.nameOf(lin.bias, `${name}.bias`), lin.bias.data, [lin.outFeatures]) : null,
-      };
+      const b = lin.bias ? this.g.floatTensor(this.nameOf(lin.bias, `${name}.bias`), lin.bias.data, [lin.outFeatures]) : null;
+      p = this.int8 ? this.int8Params(lin, name, b)
+        : { w: this.g.floatTensor(`${this.nameOf(lin.weight, `${name}.weight`)}.T`, noGrad(() => transpose(lin.weight, 0, 1)).data, [lin.inFeatures, lin.outFeatures]), b };
       this.linears.set(lin, p);
     }
-    const y = this.g.op(scope, "MatMul", [x, p.w]);
+    const y = "w" in p ? this.g.op(scope, "MatMul", [x, p.w]) : this.int8Linear(scope, x, p);
     return p.b ? this.g.op(scope, "Add", [y, p.b]) : y;
+  }
+
+  /** The int8 initializers of a Linear: wqᵀ (in × out, int8), its per-output scales (float) and column sums (int32). */
+  private int8Params(lin: Linear, name: string, b: string | null): LinearParams {
+    const q: QuantizedWeight = lin.quantized ?? quantizeWeight(lin.weight);
+    const { inFeatures: k, outFeatures: n } = q;
+    const transposed = new Int8Array(k * n);
+    for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) transposed[i * n + j] = q.values[j * k + i];
+    const base = this.nameOf(lin.weight, `${name}.weight`);
+    return {
+      wq: this.g.int8Tensor(`${base}.int8.T`, transposed, [k, n]),
+      wScale: this.g.floatTensor(`${base}.scale`, q.scales, [n]),
+      columnSums: this.g.int32Tensor(`${base}.column_sums`, q.columnSums, [n]),
+      b,
+    };
+  }
+
+  /**
+   * x (…, k) quantized per row as the scheme says, from ONNX primitives in float32: lo = min(0, min x), hi = max(0, max x),
+   * scale = (hi − lo)/127 (1 if 0), zp = clip(round(−lo/scale), 0, 127), q = clip(round(x/scale) + zp, 0, 127) as uint8.
+   * Round is ONNX's round-half-to-even, as the scheme's.
+   */
+  private quantizeRows(scope: string, x: string): QuantizedActivation {
+    const cached = this.quantizedInputs.get(x);
+    if (cached) return cached;
+    const g = this.g;
+    const s = `${scope}/quantize`;
+    const zero = g.constFloat([0]);
+    const top = g.constFloat([127]);
+    const lo = g.op(s, "Min", [g.op(s, "ReduceMin", [x], { axes: { ints: [-1] }, keepdims: { i: 1 } }), zero]);
+    const hi = g.op(s, "Max", [g.op(s, "ReduceMax", [x], { axes: { ints: [-1] }, keepdims: { i: 1 } }), zero]);
+    const range = g.op(s, "Sub", [hi, lo]);
+    const scales = g.op(s, "Where", [g.op(s, "Equal", [range, zero]), g.constFloat([1]), g.op(s, "Div", [range, top])]);
+    const zp = g.op(s, "Clip", [g.op(s, "Round", [g.op(s, "Div", [g.op(s, "Neg", [lo]), scales])]), zero, top]);
+    const q = g.op(s, "Clip", [g.op(s, "Add", [g.op(s, "Round", [g.op(s, "Div", [x, scales])]), zp]), zero, top]);
+    const result = {
+      values: g.op(s, "Cast", [q], { to: { i: OnnxType.uint8 } }),
+      zeroPoints: g.op(s, "Cast", [zp], { to: { i: OnnxType.int32 } }),
+      scales,
+    };
+    this.quantizedInputs.set(x, result);
+    return result;
+  }
+
+  /**
+   * x·Wᵀ in int8: acc = MatMulInteger(q, wqᵀ) − zp·columnSums (int32, exact), then ((float(acc) × aScale) × wScale)
+   * in the scheme's order. The zero point is subtracted with int32 ops rather than as MatMulInteger's a_zero_point
+   * because onnxruntime's kernel accepts only a scalar there, and each row has its own.
+   */
+  private int8Linear(scope: string, x: string, p: Extract<LinearParams, { wq: string }>): string {
+    const g = this.g;
+    const a = this.quantizeRows(scope, x);
+    const product = g.op(scope, "MatMulInteger", [a.values, p.wq]);
+    const acc = g.op(scope, "Sub", [product, g.op(scope, "Mul", [a.zeroPoints, p.columnSums])]);
+    const rows = g.op(scope, "Mul", [g.op(scope, "Cast", [acc], { to: { i: OnnxType.float } }), a.scales]);
+    return g.op(scope, "Mul", [rows, p.wScale]);
   }
 
   /** LayerNormalization over the last axis with the module's γ, β and ε. */
@@ -231,7 +306,10 @@ export function exportOnnx(model: TransformerEncoderModel, options: OnnxExportOp
     throw new ShapeError(`onnx export: ${model.parameterCount()} parameters need over 2 GiB, ONNX's protobuf limit (external data is not supported)`);
   }
   if (options.tokenTypeIds && !model.tokenTypes) throw new ConfigError("onnx export: token_type_ids asked for, but the model has no token types (typeVocabSize 0)");
-  const x = new EncoderExporter(model);
+  if (options.quantize !== undefined && options.quantize !== "int8") {
+    throw new ConfigError(`onnx export: quantize must be "int8", got ${JSON.stringify(options.quantize)}`);
+  }
+  const x = new EncoderExporter(model, options.quantize === "int8");
   const g = x.g;
   const batch: OnnxDim = options.batch ?? "batch";
   const seq: OnnxDim = options.seqLen ?? "sequence";
@@ -278,8 +356,8 @@ export function exportOnnx(model: TransformerEncoderModel, options: OnnxExportOp
   const inputs = types ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
   const bytes = g.encode({
     opset: ONNX_OPSET, producerName: "tsformer", producerVersion: "0.1.0", graphName: model.constructor.name,
-    docString: `tsformer ${model.constructor.name}: ${cfg.numLayers} layers, d_model ${cfg.dModel}, ${cfg.heads} heads, d_ff ${cfg.dFF}`,
-    metadata: options.metadata,
+    docString: `tsformer ${model.constructor.name}: ${cfg.numLayers} layers, d_model ${cfg.dModel}, ${cfg.heads} heads, d_ff ${cfg.dFF}${options.quantize ? `, ${options.quantize} Linear layers` : ""}`,
+    metadata: options.quantize ? { ...options.metadata, quantization: INT8_METADATA } : options.metadata,
   });
   return { bytes, inputs, outputs, nodes: g.nodeCount };
 }

@@ -1,6 +1,6 @@
 /** LayerNorm and Dropout modules. */
 import type { Rng } from "../tensor/random.ts";
-import { ones, zeros } from "../tensor/creation.ts";
+import { onesInit, zerosInit } from "./init.ts";
 import { dropout, layerNorm } from "../tensor/ops/nn.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Module } from "./module.ts";
@@ -15,8 +15,8 @@ export class LayerNorm extends Module {
 
   constructor(readonly size: number, readonly eps = 1e-5) {
     super();
-    this.weight = this.registerParameter("weight", ones([size]));
-    this.bias = this.registerParameter("bias", zeros([size]));
+    this.weight = this.registerParameter("weight", onesInit([size]));
+    this.bias = this.registerParameter("bias", zerosInit([size]));
   }
 
   /** Normalises each row of the last axis. */

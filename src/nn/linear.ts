@@ -1,7 +1,11 @@
-/** Linear: y = x·Wᵀ + b, with PyTorch's parameter names and layout (weight is out × in). */
+/** Linear: y = x·Wᵀ + b, with PyTorch's parameter names and layout (weight is out × in); optionally in int8. */
+import type { QuantizedWeight } from "../backend/backend.ts";
+import { ConfigError, ShapeError, formatShape } from "../errors.ts";
+import { needsGrad } from "../tensor/autograd.ts";
 import { Rng } from "../tensor/random.ts";
 import { linear } from "../tensor/ops/linalg.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { kernels } from "../tensor/ops/record.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import { linearDefault, xavierUniform, zerosInit } from "./init.ts";
 import { Module } from "./module.ts";
 
@@ -19,6 +23,11 @@ export interface LinearOptions {
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  /**
+   * The weight in int8 (src/nn/quantize.ts), or null: when set, `forward` runs the int8 product instead of the
+   * float32 one (inference only). `quantizeDynamic` sets it; the float32 `weight` stays as it was.
+   */
+  quantized: QuantizedWeight | null = null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
@@ -32,6 +41,20 @@ export class Linear extends Module {
 
   /** x (…, inFeatures) → (…, outFeatures). */
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    return this.quantized ? this.forwardInt8(x, this.quantized) : linear(x, this.weight, this.bias);
+  }
+
+  /** The int8 product: no gradient flows through rounding, so it refuses to run while gradients are recorded. */
+  private forwardInt8(x: Tensor, w: QuantizedWeight): Tensor {
+    if (needsGrad(this.bias ? [x, this.weight, this.bias] : [x, this.weight])) {
+      throw new ConfigError("Linear: this layer is quantized to int8 (inference only) but gradients are being recorded; run it inside noGrad(() => …), or train the float32 model before quantizeDynamic");
+    }
+    if (x.shape[x.rank - 1] !== w.inFeatures) {
+      throw new ShapeError(`linear (int8): input ${formatShape(x.shape)} has last axis ${x.shape[x.rank - 1]}, the weight expects ${w.inFeatures}`);
+    }
+    const rows = x.size / w.inFeatures;
+    const out = new Float32Array(rows * w.outFeatures);
+    kernels().matmulInt8(x.data, w, this.bias?.data ?? null, out, rows);
+    return new Tensor(out, [...x.shape.slice(0, -1), w.outFeatures]);
   }
 }

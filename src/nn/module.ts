@@ -31,7 +31,10 @@ export abstract class Module {
   private readonly ownParameters = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
 
-  /** Registers a trainable tensor under `name` and returns it. */
+  /**
+   * Registers a trainable tensor under `name` and returns it. Made by src/nn/init.ts, its values already live
+   * where the backend computes, so kernels read it in place; any other Float32Array works too, copied per call.
+   */
   protected registerParameter(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;
     this.ownParameters.set(name, t);

@@ -14,7 +14,9 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /**
    * Given dL/d(output) (same size as the output), returns dL/d(input) for each input, or null for an
-   * input that needs none. Must not modify `gradOutput`.
+   * input that needs none. Must not modify `gradOutput`. Each array returned is either `gradOutput` itself or
+   * one allocated for this call and held nowhere else (it may be returned for several inputs): `backward`
+   * adopts such arrays without copying them.
    */
   backward(gradOutput: Float32Array): (Float32Array | null)[];
 }
@@ -82,6 +84,10 @@ export function backward(root: Tensor, gradOutput?: Float32Array): void {
     seed = new Float32Array([1]);
   }
   const grads = new Map<Tensor, Float32Array>([[root, seed]]);
+  // Arrays someone else may still hold (the caller's seed, an op's gradOutput passed through, one array given to
+  // several inputs): copied before anything is added into them. The rest are adopted as they are — for a
+  // (vocab × d) embedding table that saves two copies of its whole gradient every step.
+  const shared = new Set<Float32Array>([seed]);
   for (const t of topologicalOrder(root)) {
     const g = grads.get(t);
     if (!g) continue;
@@ -92,21 +98,26 @@ export function backward(root: Tensor, gradOutput?: Float32Array): void {
         const gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;
         const prev = grads.get(input);
-        if (prev) {
-          for (let j = 0; j < prev.length; j++) prev[j] += gi[j];
+        if (!prev) {
+          grads.set(input, gi);
+          if (gi === g || shared.has(gi) || inputGrads.indexOf(gi) !== inputGrads.lastIndexOf(gi)) shared.add(gi);
+        } else if (shared.has(prev)) {
+          const sum = Float32Array.from(prev);
+          for (let j = 0; j < sum.length; j++) sum[j] += gi[j];
+          grads.set(input, sum);
         } else {
-          // Copy: an op may return a buffer it still owns (reshape passes its gradient straight through).
-          grads.set(input, Float32Array.from(gi));
+          for (let j = 0; j < prev.length; j++) prev[j] += gi[j];
         }
       });
     }
-    if (!t.node || t.retainsGrad) accumulateInto(t, g);
+    if (!t.node || t.retainsGrad) accumulateInto(t, g, shared.has(g) || t.node !== null);
   }
 }
 
-function accumulateInto(t: Tensor, g: Float32Array): void {
+/** Adds `g` into t.grad; a first gradient that nobody else holds (`shared` false) becomes t.grad without a copy. */
+function accumulateInto(t: Tensor, g: Float32Array, shared: boolean): void {
   if (t.grad === null) {
-    t.grad = new Tensor(Float32Array.from(g), t.shape);
+    t.grad = new Tensor(shared ? Float32Array.from(g) : g, t.shape);
   } else {
     const d = t.grad.data;
     for (let j = 0; j < d.length; j++) d[j] += g[j];

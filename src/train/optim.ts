@@ -4,6 +4,7 @@
  * per step (the schedule), and can save and restore its state for exact resumption.
  */
 import { ConfigError } from "../errors.ts";
+import { getBackend } from "../backend/registry.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 /** A parameter with its name (names decide which parameters get weight decay). */
@@ -60,7 +61,7 @@ abstract class BaseOptimizer implements Optimizer {
     const key = `${kind}.${p.name}`;
     let b = this.buffers.get(key);
     if (!b) {
-      b = new Float32Array(p.param.size);
+      b = getBackend().allocate(p.param.size); // WASM memory for the wasm backend: its Adam kernel updates it in place
       this.buffers.set(key, b);
     }
     return b;
@@ -78,7 +79,11 @@ abstract class BaseOptimizer implements Optimizer {
 
   loadStateDict(state: OptimizerState, stepCount: number): void {
     this.buffers.clear();
-    for (const [k, v] of state) this.buffers.set(k, Float32Array.from(v));
+    for (const [k, v] of state) {
+      const b = getBackend().allocate(v.length);
+      b.set(v);
+      this.buffers.set(k, b);
+    }
     this.stepCount = stepCount;
   }
 }
@@ -149,27 +154,19 @@ export class Adam extends BaseOptimizer {
     const t = this.stepCount;
     const { beta1, beta2, eps, decoupled } = this;
     const c1 = 1 - Math.pow(beta1, t);
-    const c2 = 1 - Math.pow(beta2, t);
+    const rootC2 = Math.sqrt(1 - Math.pow(beta2, t));
+    const kernels = getBackend();
     for (const p of this.params) {
       const g = p.param.grad?.data;
       if (!g) continue;
       const lr = this.lr * (p.lrScale ?? 1);
-      const w = p.param.data;
-      const m = this.buffer("exp_avg", p);
-      const v = this.buffer("exp_avg_sq", p);
       const decay = this.decays(p.name) ? this.weightDecay : 0;
-      const shrink = decoupled ? 1 - lr * decay : 1; // AdamW: p −= lr·λ·p, before the Adam update
-      const l2 = decoupled ? 0 : decay; // Adam: λ·p added to the gradient
-      const stepSize = lr / c1;
-      const rootC2 = Math.sqrt(c2);
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i] + l2 * w[i];
-        const mi = beta1 * m[i] + (1 - beta1) * gi;
-        const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] = w[i] * shrink - (stepSize * mi) / (Math.sqrt(vi) / rootC2 + eps);
-      }
+      kernels.adamStep(p.param.data, g, this.buffer("exp_avg", p), this.buffer("exp_avg_sq", p), {
+        beta1, beta2, eps, rootC2,
+        shrink: decoupled ? 1 - lr * decay : 1, // AdamW: p −= lr·λ·p, before the Adam update
+        l2: decoupled ? 0 : decay, // Adam: λ·p added to the gradient
+        stepSize: lr / c1,
+      });
     }
   }
 }

@@ -1,10 +1,13 @@
 /**
  * The benchmark's code, never its timings: the FLOP formulas, the report's helpers, and `--quick --json` on tiny
  * sizes printing one well-formed line per (system, workload) with outputs that agree across systems — PyTorch's
- * included where `python3` imports torch, and otherwise a line that says why it was skipped.
+ * included where `python3` imports torch, and the peers of bench/package.json (onnxruntime-node, TensorFlow.js)
+ * where the first `npm run bench` has installed them; otherwise their lines say why they were skipped.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { parsePeerLine } from "../../bench/orchestrate.ts";
 import { findTorch } from "../../bench/peers/pytorch.ts";
@@ -77,37 +80,73 @@ test("report helpers: median, differences over the common length, tolerances", (
   assert.ok(tolerance("K1") > 0 && tolerance("W1") > 0);
 });
 
-test("npm run bench -- --quick --json: one well-formed line per system and workload, outputs agree, WASM memory reused", () => {
+/** The packages of bench/package.json each peer system loads, installed into bench/node_modules by `npm run bench`. */
+const PEER_PACKAGES: Record<string, string[]> = {
+  "onnxruntime-node": ["onnxruntime-node"],
+  "tfjs-wasm": ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"],
+  "tfjs-cpu": ["@tensorflow/tfjs"],
+};
+/** The packages a system needs that bench/node_modules lacks (none for tsformer, onnxruntime-web and PyTorch). */
+const missingPackages = (system: string): string[] =>
+  (PEER_PACKAGES[system] ?? []).filter((name) => !existsSync(join("bench", "node_modules", name, "package.json")));
+const missingPeers = [...new Set(Object.keys(PEER_PACKAGES).flatMap(missingPackages))];
+
+type Line = Record<string, unknown>;
+let quickLines: Line[] | null = null;
+/** `--quick --json`'s lines, from one run shared by the tests below. */
+function quickRun(): Line[] {
+  if (quickLines) return quickLines;
   const r = spawnSync(process.execPath, ["--import", "tsx", "bench/main.ts", "--quick", "--json"], { encoding: "utf8", timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr.slice(-2000));
-  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  quickLines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Line);
+  return quickLines;
+}
+const RESULT_WORKLOADS = ["W1", "W2", "W3", "W4", "W4-tiny", "K1"];
+/** "workload system" for every line a quick run must print, run or skipped. */
+const EXPECTED_LINES = [
+  ...["W1", "W2"].flatMap((w) => ["tsformer-wasm", "onnxruntime-node", "onnxruntime-web", "tfjs-wasm", "tsformer-wasm-int8", "onnxruntime-web-int8"].map((s) => `${w} ${s}`)),
+  ...["tsformer-wasm", "tfjs-wasm", "tfjs-cpu"].map((s) => `W3 ${s}`),
+  ...["W4", "W4-tiny"].flatMap((w) => ["tsformer-wasm", "tfjs-wasm", "pytorch"].map((s) => `${w} ${s}`)),
+  ...["tsformer-wasm", "tsformer-reference", "onnxruntime-node", "onnxruntime-web", "tfjs-wasm", "tfjs-cpu"].map((s) => `K1 ${s}`),
+];
+const isPeer = (l: Line): boolean => (l.system as string) in PEER_PACKAGES;
+
+/** A result line of a system that ran: timed runs, tokens/s (not on K1), outputs within the workload's tolerance. */
+function assertRan(l: Line): void {
+  if (l.workload === "K1") assert.equal(l.tokens_per_s, null);
+  else assert.ok(typeof l.tokens_per_s === "number" && l.tokens_per_s > 0, `${l.workload} ${l.system}: tokens/s ${String(l.tokens_per_s)}`);
+  assert.equal(l.skipped, undefined, `${l.workload} ${l.system}: ${String(l.skipped)}`);
+  assert.ok((l.runs as number) >= 5);
+  assert.equal(typeof l.median_ms, "number");
+  assert.ok(typeof l.max_abs_diff === "number" && l.max_abs_diff <= tolerance(l.workload as "W1", l.dtype as "fp32"), `${l.workload} ${l.system}: outputs differ by ${String(l.max_abs_diff)}`);
+}
+
+test("npm run bench -- --quick --json: one well-formed line per system and workload, outputs agree, WASM memory reused", () => {
+  const lines = quickRun();
   const torch = findTorch();
-  // Without torch, PyTorch's W4 lines say why they have no times; every other line must have run.
-  const skippedTorch = (l: Record<string, unknown>): boolean => !torch.found && l.system === "pytorch";
-  const results = lines.filter((l) => ["W1", "W2", "W3", "W4", "W4-tiny", "K1"].includes(l.workload as string));
+  // Without torch, PyTorch's W4 lines say why they have no times; without bench/node_modules, so do the peers' lines.
+  const skippedTorch = (l: Line): boolean => !torch.found && l.system === "pytorch";
+  const results = lines.filter((l) => RESULT_WORKLOADS.includes(l.workload as string));
   for (const l of lines) {
     assert.equal(typeof l.system, "string");
     assert.equal(typeof l.threads, "number");
+    assert.equal(l.dtype, String(l.system).endsWith("-int8") ? "int8" : "fp32", JSON.stringify(l));
     assert.ok(l.gflops === null || typeof l.gflops === "number", JSON.stringify(l));
     assert.ok(l.median_ms === null || (typeof l.median_ms === "number" && l.median_ms >= 0), JSON.stringify(l));
   }
   const seen = new Set(results.map((l) => `${l.workload} ${l.system}`));
-  for (const w of ["W1", "W2"]) for (const s of ["tsformer-wasm", "onnxruntime-node", "onnxruntime-web", "tfjs-wasm"]) assert.ok(seen.has(`${w} ${s}`), `${w} ${s} missing`);
-  for (const s of ["tsformer-wasm", "tfjs-wasm", "tfjs-cpu"]) assert.ok(seen.has(`W3 ${s}`), `W3 ${s} missing`);
-  for (const w of ["W4", "W4-tiny"]) for (const s of ["tsformer-wasm", "tfjs-wasm", "pytorch"]) assert.ok(seen.has(`${w} ${s}`), `${w} ${s} missing`);
-  for (const s of ["tsformer-wasm", "tsformer-reference", "onnxruntime-node", "onnxruntime-web", "tfjs-wasm", "tfjs-cpu"]) assert.ok(seen.has(`K1 ${s}`), `K1 ${s} missing`);
+  for (const pair of EXPECTED_LINES) assert.ok(seen.has(pair), `${pair} missing`);
   for (const l of results.filter(skippedTorch)) {
     assert.equal(l.median_ms, null);
     assert.match(String(l.skipped), /torch/);
   }
-  for (const l of results.filter((x) => !skippedTorch(x))) {
-    if (l.workload === "K1") assert.equal(l.tokens_per_s, null);
-    else assert.ok(typeof l.tokens_per_s === "number" && l.tokens_per_s > 0, `${l.workload} ${l.system}: tokens/s ${String(l.tokens_per_s)}`);
-    assert.equal(l.skipped, undefined, `${l.workload} ${l.system}: ${String(l.skipped)}`);
-    assert.ok((l.runs as number) >= 5);
-    assert.equal(typeof l.median_ms, "number");
-    assert.ok(typeof l.max_abs_diff === "number" && l.max_abs_diff <= tolerance(l.workload as "W1"), `${l.workload} ${l.system}: outputs differ by ${String(l.max_abs_diff)}`);
+  const peerMissing = (l: Line): boolean => missingPackages(l.system as string).length > 0;
+  for (const l of results.filter(peerMissing)) {
+    assert.equal(l.median_ms, null, `${l.workload} ${l.system} ran without its package`);
+    const named = missingPackages(l.system as string).some((name) => String(l.skipped).includes(`Cannot find package '${name}'`));
+    assert.ok(named, `${l.workload} ${l.system}: skipped for ${String(l.skipped)}, not for its missing package`);
   }
+  for (const l of results.filter((x) => !skippedTorch(x) && !isPeer(x))) assertRan(l);
   const m1 = lines.find((l) => l.workload === "M1");
   const m2 = lines.find((l) => l.workload === "M2");
   assert.ok(m1 && m2, "memory checks missing");
@@ -115,4 +154,15 @@ test("npm run bench -- --quick --json: one well-formed line per system and workl
   assert.equal(m1.wasm_bytes_after, m1.wasm_bytes_before, "WASM memory grew over the 1,000 calls");
   const added = Math.max((m2.wasm_bytes_after as number) - (m2.wasm_bytes_before as number), ((m2.peak_rss_mib as number) - (m2.rss_before_mib as number)) * 2 ** 20);
   assert.ok(added < (m2.scores_bytes as number), `the long sequence added ${added} bytes, as much as its n×n scores`);
+});
+
+const peersSkip = missingPeers.length === 0 ? false
+  : `benchmark peers not installed (${missingPeers.join(", ")} missing from bench/node_modules): run \`npm run bench\` once, or \`node bench/ensure-peers.mjs\`, to install them`;
+test("npm run bench -- --quick --json: onnxruntime-node and TensorFlow.js ran every workload they run, outputs agree", { skip: peersSkip }, () => {
+  const lines = quickRun();
+  for (const pair of EXPECTED_LINES.filter((p) => p.split(" ")[1] in PEER_PACKAGES)) {
+    const line = lines.find((l) => `${l.workload} ${l.system}` === pair);
+    assert.ok(line, `${pair} missing`);
+    assertRan(line);
+  }
 });

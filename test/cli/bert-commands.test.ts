@@ -100,7 +100,7 @@ test("errors: exit code 1 and a single tsformer: line", () => {
 
 test("embed --input shows a progress bar on stderr when stderr is a terminal, keeping stdout clean NDJSON", (t) => {
   // `script` gives the command a pseudo-terminal; stdout is redirected to a file inside it, so the terminal sees only stderr.
-  if (spawnSync("script", ["--version"]).status !== 0) return t.skip("no `script` to provide a terminal");
+  if (spawnSync("script", ["--version"]).status !== 0) return t.skip("no `script` command to give the test a terminal: install it (apt-get install -y bsdutils)");
   const input = join(tmp, "tty-lines.txt");
   const out = join(tmp, "tty-out.ndjson");
   writeFileSync(input, "a\nb\nc\n");

@@ -1,10 +1,13 @@
-/** ONNX export: random models exported, run by onnxruntime-node and compared with tsformer's own forward (within 1e-4). */
+/**
+ * ONNX export: random models exported, run by onnxruntime-web (its WASM build runs in Node, so the suite needs no native
+ * peer) and compared with tsformer's own forward (within 1e-4).
+ */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import * as ort from "onnxruntime-node";
+import * as ort from "onnxruntime-web";
 import onnxProto from "onnx-proto";
 import { ConfigError } from "../../src/errors.ts";
 import { exportOnnx } from "../../src/models/onnx-export.ts";
@@ -23,6 +26,7 @@ import { Vocabulary } from "../../src/text/vocab.ts";
 import { cli } from "../cli/run-cli.ts";
 
 const TOL = 1e-4;
+ort.env.wasm.numThreads = 1; // no worker threads: the test process exits when it is done
 const tmp = mkdtempSync(join(tmpdir(), "tsformer-onnx-"));
 
 /** Every parameter drawn from N(0, 0.3²), so biases and LayerNorm γ/β are exercised too. */

@@ -163,7 +163,7 @@ test("the bert_layer fixture matches its raw .f32 files", async () => {
     assert.equal(t.dtype, "F32");
     assert.deepEqual(t.shape, p.shape);
     const raw = await readFile(dir + p.file);
-    assert.deepEqual(new Uint8Array(t.data.buffer), new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), p.hf_name);
+    assert.deepEqual(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), p.hf_name);
   }
   const again = parseSafetensors(serializeSafetensors(tensors.values(), metadata));
   assert.deepEqual(again.metadata, metadata);

@@ -2,12 +2,25 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 
-/** Where Chromium is looked for: $CHROMIUM_PATH, then Debian's and other usual places. */
-const CANDIDATES = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium", "/usr/bin/google-chrome"];
+/** Debian's and other usual places of Chromium, looked at after $CHROMIUM_PATH. */
+const USUAL_PLACES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium", "/usr/bin/google-chrome"];
 
-/** The first Chromium found, or null. */
+/** $CHROMIUM_PATH, or null where it is unset or empty. */
+function chromiumPathVariable(): string | null {
+  return process.env.CHROMIUM_PATH ? process.env.CHROMIUM_PATH : null;
+}
+
+/** The first Chromium found ($CHROMIUM_PATH, then the usual places), or null. */
 export function findChromium(): string | null {
-  return CANDIDATES.find((path): path is string => typeof path === "string" && path !== "" && existsSync(path)) ?? null;
+  const set = chromiumPathVariable();
+  return [...(set ? [set] : []), ...USUAL_PLACES].find((path) => existsSync(path)) ?? null;
+}
+
+/** Why findChromium() found none and how to get one, in one line: the skip reason of the browser tests. */
+export function chromiumMissingReason(): string {
+  const set = chromiumPathVariable();
+  const looked = [...(set ? [`CHROMIUM_PATH=${set}`] : []), ...USUAL_PLACES].join(", ");
+  return `Chromium not found at ${looked}: install it (apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium executable`;
 }
 
 /** Launches it headless, with nothing that reaches the network by itself. */

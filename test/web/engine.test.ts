@@ -131,7 +131,7 @@ test("metrics: self-attention, entropy and changes on a hand-made result", () =>
   const weights = new Float32Array([0.5, 0.5, 0, 1, 0, 0, 0.2, 0.3, 0.5]);
   const r: RunResult = {
     tokens: ["a", "b", "[PAD]"], ids: [0, 1, 2], realLength: 2, truncated: false, whatIf: BASELINE, heads: 1, headDim: 2, scale: 1, ms: 0,
-    steps: { last_hidden_state: { shape: [1, 3, 1], data: new Float32Array([1, 2, 3]) } }, attentions: [{ shape: [1, 1, 3, 3], data: weights }], probs: [0.25, 0.75],
+    steps: { last_hidden_state: { shape: [1, 3, 1], data: new Float32Array([1, 2, 3]) } }, attentions: [{ shape: [1, 1, 3, 3], data: weights }], probs: [0.25, 0.75], int8: null,
   };
   assert.equal(meanSelfAttention(r), (0.5 + 0) / 2);
   assert.ok(Math.abs(meanEntropy(r) - Math.log(2) / 2) < 1e-7);

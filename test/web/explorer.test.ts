@@ -21,7 +21,7 @@ import { Rng, indexTensor, noGrad } from "../../src/tensor/index.ts";
 import { softmax } from "../../src/tensor/ops/nn.ts";
 import { Vocabulary } from "../../src/text/vocab.ts";
 import { type LoadedClassifier, checkpointFiles, loadCheckpoint } from "../../src/train/checkpoint.ts";
-import { findChromium, launchChromium } from "./browser.ts";
+import { chromiumMissingReason, findChromium, launchChromium } from "./browser.ts";
 
 const SENTENCE = "The movie was good, but it was far too long";
 const BERT_FOLDER = "test/fixtures/bert_model/bert_seqcls_prefixed_l2_h40";
@@ -72,7 +72,7 @@ let server: RunningServer | null = null;
 let tmp = "";
 
 if (!chromiumPath) {
-  test("explorer in a browser", { skip: "no Chromium found (apt-get install -y chromium, or set CHROMIUM_PATH)" }, () => {});
+  test("explorer in a browser", { skip: chromiumMissingReason() }, () => {});
 } else {
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), "tsformer-explorer-"));
@@ -173,6 +173,25 @@ if (!chromiumPath) {
     near(parse(/p = ([^)]+)\)/.exec(afterText)?.[1] ?? ""), refUnscaled.probs[k], "prediction with scaling off");
     await page.screenshot({ path: join(SHOTS, "1280-whatif.png"), fullPage: true });
 
+    // int8: the model quantized in the page; the prediction stays, its probability moves a little, the final vectors
+    // keep a cosine ≥ 0.99 to float32, and switching back restores the float32 numbers.
+    await page.click('[data-key="wi-reset"]');
+    await page.waitForSelector('[data-key="wi-baseline"]');
+    const firstLabel = ck.config.classifier.labels[0];
+    const fp32P = await shownProbability(page, firstLabel);
+    await page.click('[data-key="wi-int8"]');
+    await page.waitForSelector('[data-key="int8-cosine"]');
+    assert.ok(await page.locator('[data-key="prediction-int8"]').isVisible(), "the prediction is marked int8");
+    const cosine = parse((await page.locator('[data-key="int8-cosine"]').textContent()) ?? "");
+    assert.ok(cosine >= 0.99 && cosine < 1, `int8 cosine to float32 ${cosine}`);
+    const int8P = await shownProbability(page, firstLabel);
+    assert.ok(int8P !== fp32P && Math.abs(int8P - fp32P) < 0.05, `p(${firstLabel}): float32 ${fp32P}, int8 ${int8P}`);
+    assert.match((await page.locator('[data-key="int8-note"]').textContent()) ?? "", /W_Q, W_K, W_V, W_O.*LayerNorm, softmax and attention .* stay float32/);
+    await page.screenshot({ path: join(SHOTS, "1280-int8.png"), fullPage: true });
+    await page.click('[data-key="wi-int8"]');
+    await page.waitForSelector('[data-key="prediction-int8"]', { state: "detached" });
+    near(await shownProbability(page, firstLabel), fp32P, "p after switching int8 off");
+
     // Lab: the sample fixture, labelled as such, with its claims and chart.
     await page.click('[data-key="nav-lab"]');
     await page.waitForSelector('[data-key="lab-claims-Q04"]');
@@ -221,6 +240,14 @@ if (!chromiumPath) {
     await small.waitForSelector('[data-key="wi-measures"]');
     assert.ok(await small.evaluate(() => document.documentElement.scrollWidth <= 375), "the what-if view fits 375 px");
     await small.screenshot({ path: join(SHOTS, "375-whatif-zh.png"), fullPage: true });
+    await small.click('[data-key="wi-int8"]');
+    await small.waitForSelector('[data-key="int8-cosine"]');
+    assert.match((await small.locator('[data-key="int8-note"]').textContent()) ?? "", /余弦相似度/);
+    assert.ok(await small.evaluate(() => document.documentElement.scrollWidth <= 375), "the int8 note fits 375 px");
+    await small.screenshot({ path: join(SHOTS, "375-int8-zh.png"), fullPage: true });
+    // `tsformer serve --quantize int8` prints the address with ?quantize=int8: the page starts quantized
+    await small.goto(`${server.url}?quantize=int8`);
+    await small.waitForSelector('[data-key="prediction-int8"]');
     await phone.close();
 
     assert.deepEqual(problems, []);

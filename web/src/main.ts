@@ -8,7 +8,7 @@ import { BASELINE, type ModelInfo, type WhatIf, isBaseline } from "./engine/prot
 import { EXAMPLES } from "./examples.ts";
 import { type StringKey, type Vars, detectLanguage, translate, translator } from "./i18n.ts";
 import type { SiteManifest } from "./site.ts";
-import type { Actions, AppState, View, ViewContext } from "./state.ts";
+import type { Actions, AppState, LoadStage, View, ViewContext } from "./state.ts";
 import { attentionView } from "./ui/attention-view.ts";
 import { el } from "./ui/dom.ts";
 import { modelLine, prediction, sentenceForm, statusLine, titleBar } from "./ui/header.ts";
@@ -40,7 +40,8 @@ class Explorer {
     this.state = {
       lang: saved === "en" || saved === "zh" ? saved : detectLanguage(navigator.languages ?? [navigator.language]),
       view: route(location.hash).view ?? "pipeline", site, backend: null, model: null, status: null, text: EXAMPLES[0],
-      result: null, variant: null, whatIf: BASELINE, layer: 0, head: 0, shownHeads: [], focus: null, compareHead: "mean",
+      // `tsformer serve --quantize int8` prints the address with ?quantize=int8: start with the int8 switch on
+      result: null, variant: null, whatIf: BASELINE, int8: new URLSearchParams(location.search).get("quantize") === "int8", layer: 0, head: 0, shownHeads: [], focus: null, compareHead: "mean",
     };
     window.addEventListener("hashchange", () => this.showRoute());
   }
@@ -53,10 +54,14 @@ class Explorer {
     },
     run: (text) => void this.run(text),
     setWhatIf: (whatIf) => void this.runVariant(whatIf),
+    setInt8: (int8) => {
+      this.update({ int8 });
+      void this.run(this.state.text);
+    },
     go: (view, anchor) => {
       location.hash = anchor ?? view;
     },
-    openFiles: (files) => this.openFiles(files),
+    openFiles: (files, onStage) => this.openFiles(files, onStage),
     openDefault: () => this.openDefault(),
   };
 
@@ -84,10 +89,13 @@ class Explorer {
   }
 
   /** Loads picked files; the loader's message is thrown on failure (the picker shows it). */
-  async openFiles(picked: File[]): Promise<void> {
+  async openFiles(picked: File[], onStage: (stage: LoadStage) => void = () => {}): Promise<void> {
     const files = modelFolderFiles(picked);
+    onStage("reading");
     const contents = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    onStage("building");
     const model = await this.client.request({ kind: "load-files", name: pickName(files, this.t("picker.selected")), files: contents }, contents.map((c) => c.bytes.buffer));
+    onStage("running");
     await this.loaded(model, { kind: "info", text: this.t("picker.loaded", { name: model.name }) });
   }
 
@@ -107,8 +115,9 @@ class Explorer {
     const ticket = ++this.runCounter; // a newer run wins over a slower older one
     this.update({ text, status: { kind: "busy", text: this.t("status.running") } });
     try {
-      const result = await this.client.request({ kind: "run", text, whatIf: BASELINE });
-      const variant = isBaseline(this.state.whatIf) ? null : await this.client.request({ kind: "run", text, whatIf: this.state.whatIf });
+      const int8 = this.state.int8;
+      const result = await this.client.request({ kind: "run", text, whatIf: BASELINE, int8 });
+      const variant = isBaseline(this.state.whatIf) ? null : await this.client.request({ kind: "run", text, whatIf: this.state.whatIf, int8 });
       if (ticket !== this.runCounter) return;
       const focus = this.state.focus && this.state.focus.index < result.tokens.length ? this.state.focus : null;
       this.update({ result, variant, focus, status: null });
@@ -123,7 +132,7 @@ class Explorer {
     if (isBaseline(whatIf) || !this.state.model) return;
     const ticket = ++this.runCounter;
     try {
-      const variant = await this.client.request({ kind: "run", text: this.state.text, whatIf });
+      const variant = await this.client.request({ kind: "run", text: this.state.text, whatIf, int8: this.state.int8 });
       if (ticket === this.runCounter) this.update({ variant, status: null });
     } catch (e) {
       this.fail(e);

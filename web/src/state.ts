@@ -28,6 +28,8 @@ export interface AppState {
   /** The same sentence with the what-if switches, when any is turned. */
   variant: RunResult | null;
   whatIf: WhatIf;
+  /** The int8 switch: both runs (as trained, and with the switches) use int8 Linear layers. */
+  int8: boolean;
   layer: number;
   head: number;
   /** Heads drawn in the head view. */
@@ -36,6 +38,9 @@ export interface AppState {
   /** Head compared in the what-if view. */
   compareHead: HeadChoice;
 }
+
+/** The stages of opening a model from files: the page reads them, the worker builds the model, the first sentence runs. */
+export type LoadStage = "reading" | "building" | "running";
 
 /** What views may do. */
 export interface Actions {
@@ -47,10 +52,12 @@ export interface Actions {
   run(text: string): void;
   /** Applies new what-if switches and re-runs the variant. */
   setWhatIf(whatIf: WhatIf): void;
+  /** Turns the int8 switch and re-runs the sentence. */
+  setInt8(on: boolean): void;
   /** Switches to a view; `anchor` is an element id to scroll to. */
   go(view: View, anchor?: string): void;
-  /** Loads picked files as a model. */
-  openFiles(files: File[]): Promise<void>;
+  /** Loads picked files as a model, saying which stage the load has reached (the picker's progress bar). */
+  openFiles(files: File[], onStage?: (stage: LoadStage) => void): Promise<void>;
   /** Loads the shipped default model again. */
   openDefault(): Promise<void>;
 }

@@ -4,6 +4,8 @@ import { attention, attentionBackward } from "./attention.ts";
 import { affine, binary, gather, maskedFill, permute, reduce, scatterAdd, sumTo, unary, unaryBackward } from "./elementwise.ts";
 import { layerNorm, layerNormBackward } from "./layernorm.ts";
 import { matmul } from "./matmul.ts";
+import { matmulInt8 } from "./matmul-int8.ts";
+import { adamStep, allocate } from "./optim.ts";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.ts";
 
 /** The plain-TypeScript backend. */
@@ -28,4 +30,7 @@ export const referenceBackend: Backend = {
   scatterAdd,
   attention,
   attentionBackward,
+  adamStep,
+  allocate,
+  matmulInt8,
 };

@@ -1,10 +1,12 @@
 /** Reference matrix product: the definition C[i,j] = Σ_p A[i,p]·B[p,j], summed in double precision. */
 import type { MatmulParams } from "../backend.ts";
+import { unary } from "./elementwise.ts";
 
 /** Batched C = op(A)·op(B); see MatmulParams. */
 export function matmul(a: Float32Array, b: Float32Array, c: Float32Array, p: MatmulParams): void {
   const { batch, m, n, k, transA, transB, strideA, strideB, accumulate } = p;
   const bias = p.bias ?? null;
+  if (p.activation && accumulate) throw new Error("reference backend: matmul cannot both accumulate and apply an activation");
   // op(A)[i, q] = a[i·aRow + q·aCol]; op(B)[q, j] = b[q·bRow + j·bCol]
   const aRow = transA ? 1 : k;
   const aCol = transA ? m : 1;
@@ -40,5 +42,9 @@ export function matmul(a: Float32Array, b: Float32Array, c: Float32Array, p: Mat
       if (accumulate) for (let j = 0; j < n; j++) c[cRow + j] += row[j];
       else for (let j = 0; j < n; j++) c[cRow + j] = row[j];
     }
+  }
+  if (p.activation) {
+    const all = c.subarray(0, batch * m * n);
+    unary(p.activation, all, all);
   }
 }

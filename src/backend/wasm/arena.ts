@@ -1,5 +1,6 @@
 /**
- * The per-call scratch space in WASM memory: operands are copied in, kernels run, results are copied out.
+ * The per-call scratch space in WASM memory: operands are copied in (unless already there: resident arrays, see
+ * resident.ts), kernels run, results are copied out.
  * A bump allocator reset at the start of every backend call, so repeated calls of one size reuse the same
  * bytes; the memory grows only when a call needs more than any before it, and never shrinks.
  */
@@ -7,16 +8,24 @@
 const PAGE_BYTES = 65536;
 const ALIGN = 64; // a cache line: keeps operands from sharing lines between threads
 
-/** Bump allocator over a WebAssembly.Memory, starting at `base`. */
+/** Bump allocator over a WebAssembly.Memory, starting at `base` (which `reserve` moves up for resident blocks). */
 export class Arena {
   private top: number;
+  private base: number;
+  /** Where the arena started: blocks between it and `base` are reserved (src/backend/wasm/resident.ts). */
+  private readonly start: number;
+  /** Every buffer object of the memory: a shared memory hands out a new one after each growth, all still valid. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
   private f32: Float32Array;
   private u8: Uint8Array;
   private f64: Float64Array;
 
   /** `base`: first byte the arena may use (past the module's static data); `maxBytes`: the memory's maximum. */
-  constructor(readonly memory: WebAssembly.Memory, private readonly base: number, private readonly maxBytes: number) {
+  constructor(readonly memory: WebAssembly.Memory, base: number, private readonly maxBytes: number) {
+    this.start = base;
+    this.base = base;
     this.top = base;
+    this.buffers.add(memory.buffer);
     this.f32 = new Float32Array(memory.buffer);
     this.u8 = new Uint8Array(memory.buffer);
     this.f64 = new Float64Array(memory.buffer);
@@ -25,6 +34,41 @@ export class Arena {
   /** Bytes allocated since the last reset: what the current (or last) call uses. */
   get usedBytes(): number {
     return this.top - this.base;
+  }
+
+  /** Bytes reserved below the arena for resident blocks (live or free). */
+  get reservedBytes(): number {
+    return this.base - this.start;
+  }
+
+  /** Moves the arena up by `bytes` (a multiple of 64) and returns the byte offset of the block it leaves below. Between calls only. */
+  reserve(bytes: number): number {
+    this.reset();
+    const at = this.alloc(bytes);
+    this.base = this.top;
+    return at;
+  }
+
+  /** Moves the arena back down over the block [at, at + bytes) when it is the topmost reserved one; false otherwise. Between calls only. */
+  unreserve(at: number, bytes: number): boolean {
+    if (at + bytes !== this.base) return false;
+    this.base = at;
+    return true;
+  }
+
+  /**
+   * The byte offset of `x` when it is a view of this memory (a resident array from src/backend/wasm/resident.ts),
+   * else −1. Kernels use such operands in place.
+   */
+  pointerOf(x: Float32Array): number {
+    return this.buffers.has(x.buffer) ? x.byteOffset : -1;
+  }
+
+  /** A float view of `length` values at byte offset `at`, valid as long as the memory is shared (it never detaches). */
+  residentView(at: number, length: number): Float32Array {
+    const buffer = this.memory.buffer;
+    this.buffers.add(buffer);
+    return new Float32Array(buffer, at, length);
   }
 
   /** Forgets every allocation (start of a call). */
@@ -41,8 +85,10 @@ export class Arena {
     return at;
   }
 
-  /** Copies `src` in; returns its byte offset. */
+  /** Copies `src` in (unless it is already in this memory); returns its byte offset. */
   putF32(src: Float32Array): number {
+    const resident = this.pointerOf(src);
+    if (resident >= 0) return resident;
     const at = this.alloc(src.length * 4);
     this.f32.set(src, at >> 2);
     return at;
@@ -62,8 +108,9 @@ export class Arena {
     return at;
   }
 
-  /** Copies `dst.length` floats out from byte offset `at`. */
+  /** Copies `dst.length` floats out from byte offset `at` (nothing to do when `dst` is that very memory). */
   getF32(at: number, dst: Float32Array): void {
+    if (this.pointerOf(dst) === at) return;
     dst.set(this.f32.subarray(at >> 2, (at >> 2) + dst.length));
   }
 
@@ -81,6 +128,7 @@ export class Arena {
     const wanted = Math.min(this.maxBytes, Math.max(end, current + current / 4));
     this.memory.grow(Math.ceil((wanted - current) / PAGE_BYTES));
     const buffer = this.memory.buffer; // a new (Shared)ArrayBuffer after growing: views must be remade
+    this.buffers.add(buffer);
     this.f32 = new Float32Array(buffer);
     this.u8 = new Uint8Array(buffer);
     this.f64 = new Float64Array(buffer);

@@ -6,6 +6,14 @@ export interface KernelHelpers {
   gemmWorkBytes(): number;
   attentionWorkBytes(nK: number, dV: number): number;
   attentionBackwardWorkBytes(nQ: number, nK: number, withDScores: number): number;
+  /** Bytes of a weight (n × k) packed for matmulInt8, with its scales and column sums. */
+  int8PackedWeightBytes(n: number, k: number): number;
+  /** Bytes of one set of quantized activations (rows × k) for matmulInt8. */
+  int8ActivationBytes(rows: number, k: number): number;
+  /** Bytes of matmulInt8's scratch per thread. */
+  int8ScratchBytes(): number;
+  /** Packs an int8 weight (values, scales, columnSums at the given offsets) into `dst` (single-threaded). */
+  packInt8Weight(values: number, scales: number, columnSums: number, n: number, k: number, dst: number): void;
   /** out = erf(x) over n floats (single-threaded; used by the tests). */
   erf(x: number, out: number, n: number): void;
 }
@@ -25,6 +33,8 @@ export const THREADED_KERNELS = [
   "geluBackward",
   "binaryDense",
   "permuteRows",
+  "matmulInt8",
+  "adamStep",
 ] as const;
 
 /** Name of a threaded kernel. */

@@ -1,9 +1,9 @@
 /**
  * Finding out what the WebAssembly engine supports and compiling the matching kernels.
  *
- * Relaxed SIMD (`f32x4.relaxed_madd`, an FMA on x86-64 with FMA3) is standard in recent browsers; on Node 20 it
- * sits behind a V8 flag: run `node --experimental-wasm-relaxed-simd …` (or set
- * `NODE_OPTIONS=--experimental-wasm-relaxed-simd`) to get the relaxed build, otherwise the SIMD128 build is used.
+ * Relaxed SIMD (`f32x4.relaxed_madd`, an FMA on x86-64 with FMA3; the int8 kernels' relaxed dot product) is
+ * standard in recent browsers; on Node 20 it sits behind a V8 flag: run `node --experimental-wasm-relaxed-simd …`
+ * (or set `NODE_OPTIONS=--experimental-wasm-relaxed-simd`) to get the relaxed build, otherwise SIMD128 is used.
  */
 import { WASM_KERNELS } from "./generated/kernels.ts";
 
@@ -37,11 +37,17 @@ const SIMD_PROBE = v128Module(V128_CONST_ZERO);
 /** `f32x4.relaxed_madd(0, 0, 0)` (opcode 0xfd 0x105) — validates where relaxed SIMD is supported. */
 const RELAXED_PROBE = v128Module([...V128_CONST_ZERO, ...V128_CONST_ZERO, ...V128_CONST_ZERO, 0xfd, 0x85, 0x02]);
 
+/**
+ * `i16x8.relaxed_dot_i8x16_i7x16_s(0, 0)` (opcode 0xfd 0x112): engines shipped relaxed SIMD's dot products together
+ * with relaxed_madd, but the int8 kernels use this one, so the relaxed build is picked only where it validates.
+ */
+const RELAXED_DOT_PROBE = v128Module([...V128_CONST_ZERO, ...V128_CONST_ZERO, 0xfd, 0x92, 0x02]);
+
 /** Probes the engine (cheap: two tiny validations and one 1-page memory). */
 export function detectFeatures(): WasmFeatures {
   if (typeof WebAssembly !== "object") return { simd: false, relaxedSimd: false, sharedMemory: false };
   const simd = WebAssembly.validate(SIMD_PROBE);
-  const relaxedSimd = simd && WebAssembly.validate(RELAXED_PROBE);
+  const relaxedSimd = simd && WebAssembly.validate(RELAXED_PROBE) && WebAssembly.validate(RELAXED_DOT_PROBE);
   return { simd, relaxedSimd, sharedMemory: canShareMemory() };
 }
 

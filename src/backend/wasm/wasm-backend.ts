@@ -4,17 +4,20 @@
  * the results out.
  *
  * In WASM: matmul (all transposes, broadcast strides, accumulate), attention and its backward, layerNorm and its
- * backward, softmax / logSoftmax and their backward, GELU (exact and tanh forms) and its backward, binary ops on
+ * backward, softmax / logSoftmax and their backward, GELU (exact and tanh forms) and its backward, the Adam step
+ * (on moments kept resident in WASM memory, see resident.ts), binary ops on
  * operands of the output's shape, and permutations that keep the last axis (a JavaScript loop over a Float32Array
  * runs at ~3 ns per element here, ten times a copy into WASM memory and back).
  * Delegated to the reference TypeScript kernels: the other unary ops and their backward, affine, broadcasting
  * binary ops, maskedFill, sumTo, reduce, other permutations, gather, scatterAdd, and every op on fewer than 4,096
  * elements.
  */
-import type { AttentionParams, Backend, BinaryOp, MatmulParams, UnaryOp } from "../backend.ts";
+import type { AdamStepParams, AttentionParams, Backend, BinaryOp, MatmulParams, UnaryOp } from "../backend.ts";
+import type { QuantizedWeight } from "../backend.ts";
 import { isDense } from "../reference/elementwise.ts";
 import { referenceBackend } from "../reference/index.ts";
 import { Arena } from "./arena.ts";
+import { ResidentHeap } from "./resident.ts";
 import type { KernelHelpers, ThreadedKernel } from "./kernel-exports.ts";
 import type { SimdFlavour } from "./loader.ts";
 import type { ThreadPool } from "./pool.ts";
@@ -28,6 +31,8 @@ const GELU_THREADING_ELEMENTS = 1 << 16;
 // Below this many elements a copy into WASM memory and back costs more than JavaScript's own loop.
 const ELEMENTWISE_WASM_ELEMENTS = 1 << 12;
 const MEMORY_THREADING_ELEMENTS = 1 << 17;
+/** matmul's epilogue codes (src/backend/wasm/assembly/gemm.ts). */
+const ACTIVATION_CODE = { gelu: 1, gelu_tanh: 2 } as const;
 /** binaryDense's op codes (src/backend/wasm/assembly/elementwise.ts). */
 const BINARY_OP_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
@@ -37,11 +42,13 @@ const REF = referenceBackend;
 export class WasmBackend implements Backend {
   readonly name = "wasm";
   private readonly arena: Arena;
+  private readonly resident: ResidentHeap;
   private callThreads = 1;
 
   constructor(private readonly pool: ThreadPool, private readonly helpers: KernelHelpers, readonly memory: WebAssembly.Memory,
     maxMemoryBytes: number, readonly simd: SimdFlavour) {
     this.arena = new Arena(memory, helpers.heapBase() + 1024, maxMemoryBytes);
+    this.resident = new ResidentHeap(memory, this.arena);
   }
 
   /** Threads the kernels use (1 = single-threaded). */
@@ -89,6 +96,7 @@ export class WasmBackend implements Backend {
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, p: MatmulParams): void {
     const { batch, m, n, k, transA, transB, strideA, strideB } = p;
     if (batch <= 0 || m <= 0 || n <= 0) return;
+    if (p.activation && p.accumulate) throw new Error("wasm backend: matmul cannot both accumulate and apply an activation");
     if (p.bias && p.accumulate) { // rare (nothing in tsformer does it): accumulate, then add the bias in JS
       this.matmul(a, b, c, { ...p, bias: null });
       for (let r = 0; r < batch * m; r++) for (let j = 0; j < n; j++) c[r * n + j] += p.bias[j];
@@ -110,8 +118,9 @@ export class WasmBackend implements Backend {
     // element strides of op(A) (m×k) and op(B) (k×n) as stored
     const [ars, acs] = transA ? [1, m] : [k, 1];
     const [brs, bcs] = transB ? [1, k] : [n, 1];
+    const geluScratch = p.activation ? ar.alloc(16 * threads) : 0;
     this.run("matmul", [batch, m, n, k, aPtr, ars, acs, strideA, bPtr, brs, bcs, strideB, cPtr, accumulate ? 1 : 0,
-      work, workBytes], threads);
+      work, workBytes, p.activation ? ACTIVATION_CODE[p.activation] : 0, geluScratch], threads);
     ar.getF32(cPtr, c.subarray(0, cLen));
   }
 
@@ -200,6 +209,32 @@ export class WasmBackend implements Backend {
 
   scatterAdd(dOut: Float32Array, cols: number, ids: Int32Array, dTable: Float32Array): void {
     REF.scatterAdd(dOut, cols, ids, dTable);
+  }
+
+  allocate(length: number): Float32Array {
+    return this.resident.allocate(length);
+  }
+
+  /** Bytes of WASM memory held for resident arrays (optimizer moments), live or free for reuse. */
+  get residentBytes(): number {
+    return this.resident.reservedBytes;
+  }
+
+  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, p: AdamStepParams): void {
+    const n = w.length;
+    if (n < ELEMENTWISE_WASM_ELEMENTS) return REF.adamStep(w, g, m, v, p);
+    const a = this.arena;
+    a.reset();
+    // resident arrays (moments from `allocate`) are used in place; the others are copied in and w, m, v back out
+    const wp = a.putF32(w);
+    const gp = a.putF32(g.subarray(0, n));
+    const mp = a.putF32(m.subarray(0, n));
+    const vp = a.putF32(v.subarray(0, n));
+    this.run("adamStep", [wp, gp, mp, vp, n, p.beta1, p.beta2, p.eps, p.l2, p.shrink, p.stepSize, p.rootC2],
+      this.threadsFor(n, MEMORY_THREADING_ELEMENTS));
+    a.getF32(wp, w);
+    a.getF32(mp, m.subarray(0, n));
+    a.getF32(vp, v.subarray(0, n));
   }
 
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void {
@@ -343,5 +378,44 @@ export class WasmBackend implements Backend {
     if (dk) a.getF32(dkp, dk.subarray(0, pairs * nK * dK));
     if (dv) a.getF32(dvp, dv.subarray(0, pairs * nK * dV));
     if (dScores) a.getF32(dsp, dScores.subarray(0, pairs * nQ * nK));
+  }
+
+  /** Byte offsets of int8 weights packed for matmulInt8, resident in WASM memory until the weight is unreachable. */
+  private readonly int8Packed = new WeakMap<QuantizedWeight, number>();
+
+  /** The packed copy of `w` in WASM memory: made on its first use (one pass over the weight), then reused. */
+  private packedInt8(w: QuantizedWeight): number {
+    const known = this.int8Packed.get(w);
+    if (known !== undefined) return known;
+    const { outFeatures: n, inFeatures: k } = w;
+    const at = this.resident.reserveFor(w, this.helpers.int8PackedWeightBytes(n, k));
+    const a = this.arena;
+    a.reset();
+    const values = a.putU8(new Uint8Array(w.values.buffer, w.values.byteOffset, n * k));
+    const scales = a.putF32(w.scales.subarray(0, n));
+    const sums = a.putU8(new Uint8Array(w.columnSums.buffer, w.columnSums.byteOffset, n * 4));
+    this.helpers.packInt8Weight(values, scales, sums, n, k, at);
+    this.int8Packed.set(w, at);
+    return at;
+  }
+
+  matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number): void {
+    const { outFeatures: n, inFeatures: k } = w;
+    if (rows <= 0 || n <= 0) return;
+    const packed = this.packedInt8(w);
+    const a = this.arena;
+    a.reset();
+    const xp = a.putF32(x.subarray(0, rows * k));
+    const biasp = bias ? a.putF32(bias.subarray(0, n)) : 0;
+    const outp = a.alloc(rows * n * 4);
+    // an int8 multiply-add costs about half an f32 one: the same fork-join threshold in work
+    const threads = this.threadsFor(rows * n * k, MATMUL_THREADING_FLOPS);
+    // Few rows (one sentence): split the columns, each thread quantizing all rows into its own set; else the rows.
+    const colSplit = threads > 1 && Math.ceil(rows / 4) < Math.ceil(n / 8);
+    const setBytes = Math.ceil(this.helpers.int8ActivationBytes(rows, k) / 64) * 64;
+    const work = a.alloc((colSplit ? threads : 1) * setBytes);
+    const scratch = a.alloc(threads * this.helpers.int8ScratchBytes());
+    this.run("matmulInt8", [rows, k, n, xp, packed, biasp, outp, colSplit ? 1 : 0, work, setBytes, scratch], threads);
+    a.getF32(outp, out.subarray(0, rows * n));
   }
 }

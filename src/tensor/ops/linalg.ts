@@ -1,8 +1,10 @@
 /** Matrix products: batched matmul and the Linear layer's y = x·Wᵀ + b. */
 import type { MatmulParams } from "../../backend/backend.ts";
 import { ShapeError, formatShape } from "../../errors.ts";
+import { needsGrad } from "../autograd.ts";
 import { sizeOf } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
+import { type Activation, activation } from "./elementwise.ts";
 import { kernels, result } from "./record.ts";
 
 /** Options of `matmul`: read either operand's last two axes transposed. */
@@ -94,23 +96,25 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 }
 
 /**
+ * act(x·Wᵀ + b): a feed-forward layer's first half. At inference a GELU runs inside the product's own pass (the
+ * backend's fused epilogue: one pass over the d_ff-wide activations instead of two, with the same values);
+ * when gradients are recorded, or for other activations, it is `linear` followed by `activation`.
+ */
+export function linearActivation(x: Tensor, weight: Tensor, bias: Tensor | null, act: Activation): Tensor {
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  if ((act === "gelu" || act === "gelu_tanh") && !needsGrad(inputs)) return linearForward(x, weight, bias, act);
+  return activation(act, linear(x, weight, bias));
+}
+
+/**
  * y = x·Wᵀ + b over the last axis of x (PyTorch's `F.linear`): x (…, in), weight (out, in), bias (out).
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
-  if (weight.rank !== 2) throw new ShapeError(`linear: weight must be (out, in), got ${formatShape(weight.shape)}`);
+  const out = linearForward(x, weight, bias, null);
   const [outFeatures, inFeatures] = weight.shape;
-  if (x.shape[x.rank - 1] !== inFeatures) {
-    throw new ShapeError(`linear: input ${formatShape(x.shape)} has last axis ${x.shape[x.rank - 1]}, weight ${formatShape(weight.shape)} expects ${inFeatures}`);
-  }
-  if (bias && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
-    throw new ShapeError(`linear: bias must be [${outFeatures}], got ${formatShape(bias.shape)}`);
-  }
   const rows = x.size / inFeatures;
-  const out = new Float32Array(rows * outFeatures);
-  kernels().matmul(x.data, weight.data, out, { ...params(1, rows, outFeatures, inFeatures, false, true, 0, 0), bias: bias?.data ?? null });
-  const shape = [...x.shape.slice(0, -1), outFeatures];
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return result("linear", out, shape, inputs, (g) => {
+  return result("linear", out.data, out.shape, inputs, (g) => {
     const kn = kernels();
     let gx: Float32Array | null = null;
     let gw: Float32Array | null = null;
@@ -129,4 +133,20 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     }
     return bias ? [gx, gw, gbias] : [gx, gw];
   });
+}
+
+/** The product of `linear` (shapes checked), with an optional fused GELU; records nothing. */
+function linearForward(x: Tensor, weight: Tensor, bias: Tensor | null, act: "gelu" | "gelu_tanh" | null): Tensor {
+  if (weight.rank !== 2) throw new ShapeError(`linear: weight must be (out, in), got ${formatShape(weight.shape)}`);
+  const [outFeatures, inFeatures] = weight.shape;
+  if (x.shape[x.rank - 1] !== inFeatures) {
+    throw new ShapeError(`linear: input ${formatShape(x.shape)} has last axis ${x.shape[x.rank - 1]}, weight ${formatShape(weight.shape)} expects ${inFeatures}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
+    throw new ShapeError(`linear: bias must be [${outFeatures}], got ${formatShape(bias.shape)}`);
+  }
+  const rows = x.size / inFeatures;
+  const out = new Float32Array(rows * outFeatures);
+  kernels().matmul(x.data, weight.data, out, { ...params(1, rows, outFeatures, inFeatures, false, true, 0, 0), bias: bias?.data ?? null, activation: act });
+  return new Tensor(out, [...x.shape.slice(0, -1), outFeatures]);
 }

@@ -68,6 +68,16 @@ export interface BackendInfo {
   isolated: boolean;
 }
 
+/** How an int8 run compares with float32 on the same input. */
+export interface Int8Comparison {
+  /** Weight matrices that ran in int8 (every Linear the run used). */
+  matrices: number;
+  /** Cosine similarity of the final token vectors (last_hidden_state), int8 against float32. */
+  cosine: number;
+  /** The float32 class probabilities, or null without a classifier. */
+  fp32Probs: number[] | null;
+}
+
 /** One forward pass of a sentence, every step included. */
 export interface RunResult {
   tokens: string[];
@@ -90,6 +100,8 @@ export interface RunResult {
   probs: number[] | null;
   /** Milliseconds the forward pass took. */
   ms: number;
+  /** Set when the Linear layers ran in int8 (the int8 switch). */
+  int8: Int8Comparison | null;
 }
 
 /** A request to the worker. */
@@ -97,7 +109,7 @@ export type EngineRequest =
   | { id: number; kind: "init" }
   | { id: number; kind: "load-url"; name: string; base: string; files: string[] }
   | { id: number; kind: "load-files"; name: string; files: { name: string; bytes: Uint8Array }[] }
-  | { id: number; kind: "run"; text: string; whatIf: WhatIf };
+  | { id: number; kind: "run"; text: string; whatIf: WhatIf; int8: boolean };
 
 /** The value each request kind resolves to. */
 export interface EngineValues {

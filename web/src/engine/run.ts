@@ -1,15 +1,19 @@
 /**
  * Running a loaded model on one sentence for the explorer: tokenize, optionally pad, run embeddings → encoder →
- * head under a Trace, and return every recorded step. DOM-free, so Node tests run exactly what the worker runs.
+ * head under a Trace, and return every recorded step — in float32, or with the Linear layers in int8 (then also
+ * compared with a float32 pass of the same sentence). DOM-free, so Node tests run exactly what the worker runs.
  */
 import type { BertModel } from "../../../src/models/bert.ts";
 import type { LoadedBert } from "../../../src/models/load-bert.ts";
 import type { Encoder } from "../../../src/nn/encoder.ts";
+import type { Module } from "../../../src/nn/module.ts";
+import { cosineSimilarity } from "../../../src/models/pooling.ts";
 import { maskFromLengths } from "../../../src/nn/masks.ts";
 import { Trace } from "../../../src/nn/trace.ts";
 import { noGrad } from "../../../src/tensor/autograd.ts";
 import { softmax } from "../../../src/tensor/ops/nn.ts";
 import { type Tensor, indexTensor } from "../../../src/tensor/tensor.ts";
+import { type Int8Cache, setInt8 } from "./int8.ts";
 import { BASELINE, type ModelInfo, type RunResult, type TensorData, type WhatIf, needsVariant } from "./protocol.ts";
 import { attentionShape, variantEncoder, variantKey } from "./what-if.ts";
 
@@ -18,6 +22,8 @@ export interface ExplorerModel {
   loaded: LoadedBert;
   info: ModelInfo;
   variants: Map<string, Encoder>;
+  /** The int8 weights made so far by the int8 switch. */
+  int8: Int8Cache;
 }
 
 /** Wraps a loaded model for the explorer. */
@@ -30,7 +36,7 @@ export function explorerModel(loaded: LoadedBert, name: string): ExplorerModel {
     activation: c.activation, pooling: loaded.config.tsformer?.pooling ?? "pooler", labels: loaded.model.classifier ? loaded.config.labels : null, maxLength: loaded.maxLength,
     parameters: loaded.model.parameterCount(),
   };
-  return { loaded, info, variants: new Map() };
+  return { loaded, info, variants: new Map(), int8: new WeakMap() };
 }
 
 /** A copy of a tensor's values that can be transferred to another thread. */
@@ -50,8 +56,10 @@ function encoderFor(m: ExplorerModel, w: WhatIf): Encoder {
 /**
  * Runs `text` (truncated to the model's length) with the what-if switches. The attention sees the [PAD] tokens
  * only when `maskPadding` is off; pooling always uses the real tokens, so a change of prediction comes from attention.
+ * With `int8`, the Linear layers the run uses (encoder, pooler, classifier; not the unused masked-LM head) run in
+ * int8, and a float32 pass of the same input gives the comparison in `RunResult.int8`.
  */
-export function runSentence(m: ExplorerModel, text: string, w: WhatIf): RunResult {
+export function runSentence(m: ExplorerModel, text: string, w: WhatIf, int8 = false): RunResult {
   const { tokenizer, maxLength } = m.loaded;
   const model: BertModel = m.loaded.model;
   const enc = tokenizer.encode(text, null, { maxLength, truncation: "longest_first" });
@@ -64,24 +72,35 @@ export function runSentence(m: ExplorerModel, text: string, w: WhatIf): RunResul
   const tokens = [...enc.tokens, ...new Array<string>(padding).fill(tokenizer.vocab.tokenOf(padId))];
   const n = ids.length;
   const realTokens = maskFromLengths([realLength], n);
-  const trace = new Trace();
-  const started = performance.now();
-  const out = noGrad(() => {
+  const encoder = encoderFor(m, w);
+  const pass = (trace: Trace): ReturnType<BertModel["head"]> => noGrad(() => {
     const x0 = model.embed(indexTensor(ids, [1, n]), { tokenTypeIds: indexTensor([...enc.tokenTypeIds, ...new Array<number>(padding).fill(0)], [1, n]), trace });
-    const r = encoderFor(m, w).forward(x0, { attentionMask: w.maskPadding ? realTokens : null, needWeights: true, trace: trace.scope("encoder") });
+    const r = encoder.forward(x0, { attentionMask: w.maskPadding ? realTokens : null, needWeights: true, trace: trace.scope("encoder") });
     return model.head({ lastHiddenState: r.output, hiddenStates: [x0, ...r.layerOutputs], attentions: r.attentions }, realTokens);
   });
+  const parts: Module[] = [encoder, ...(model.pooler ? [model.pooler] : []), ...(model.classifier ? [model.classifier] : [])];
+  const precision = (on: boolean): number => parts.reduce((count, part) => count + setInt8(part, on, m.int8), 0);
+  precision(false);
+  // Traced as the run itself is (attention then runs as separate ops, not fused), so the float32 numbers compared are
+  // exactly those the page shows with the switch off.
+  const fp32 = int8 ? pass(new Trace()) : null;
+  const matrices = precision(int8);
+  const trace = new Trace();
+  const started = performance.now();
+  const out = pass(trace);
   const ms = performance.now() - started;
   const steps: Record<string, TensorData> = {};
   for (const [name, t] of trace.all()) steps[name] = copyOut(t);
   steps.last_hidden_state = copyOut(out.lastHiddenState);
   steps.pooled = copyOut(out.poolerOutput);
   if (out.logits) steps.logits = copyOut(out.logits);
-  const probs = out.logits ? Array.from(noGrad(() => softmax(out.logits as Tensor)).data) : null;
+  const probsOf = (logits: Tensor | null): number[] | null => (logits ? Array.from(noGrad(() => softmax(logits)).data) : null);
+  const probs = probsOf(out.logits);
   const shape = attentionShape(model, w);
   return {
     tokens, ids, realLength, truncated, whatIf: { ...w, padding }, heads: shape.heads, headDim: shape.headDim, scale: shape.scale,
     steps, attentions: out.attentions.map(copyOut), probs, ms,
+    int8: fp32 ? { matrices, cosine: cosineSimilarity(out.lastHiddenState.data, fp32.lastHiddenState.data), fp32Probs: probsOf(fp32.logits) } : null,
   };
 }
 

@@ -55,7 +55,7 @@ async function handle(request: EngineRequest): Promise<{ value: unknown; transfe
       return { value: loadFiles(request.name, new Map(request.files.map((f) => [f.name, f.bytes]))), transfer: [] };
     case "run": {
       if (!current) throw new Error("no model is loaded");
-      const result = runSentence(current, request.text, request.whatIf);
+      const result = runSentence(current, request.text, request.whatIf, request.int8);
       return { value: result, transfer: transferables(result) };
     }
   }

@@ -23,6 +23,31 @@ export function statSync(path: string): { isDirectory(): boolean; isFile(): bool
   return { isDirectory: () => folder, isFile: () => bytes !== undefined, size: bytes?.length ?? 0 };
 }
 
+/** Open virtual files by descriptor (what `openSync` returns): their paths. */
+const openFiles = new Map<number, string>();
+let nextDescriptor = 3;
+
+/** Opens a file for reading (the safetensors reader reads a header, then each tensor, by position). */
+export function openSync(path: string): number {
+  if (virtualFile(path) === undefined) throw fsError("ENOENT", "open", path);
+  openFiles.set(nextDescriptor, path);
+  return nextDescriptor++;
+}
+
+/** Copies `length` bytes from `position` of an open file into `buffer` at `offset`; returns how many (0 at the end). */
+export function readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number {
+  const bytes = virtualFile(openFiles.get(fd) ?? "");
+  if (bytes === undefined) throw fsError("EBADF", "read", String(fd));
+  const part = bytes.subarray(position, position + length);
+  buffer.set(part, offset);
+  return part.length;
+}
+
+/** Closes a descriptor of `openSync`. */
+export function closeSync(fd: number): void {
+  openFiles.delete(fd);
+}
+
 /** Writing is never needed in the browser. */
 function unavailable(name: string): () => never {
   return () => {

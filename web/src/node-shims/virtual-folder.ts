@@ -39,7 +39,8 @@ export function isVirtualFolder(path: string): boolean {
 }
 
 /** An error shaped like Node's (with `code`), so the loaders' messages say "not found" as they do in Node. */
-export function fsError(code: "ENOENT" | "ENOTSUP", syscall: string, path: string): Error {
-  const message = code === "ENOENT" ? `no such file or directory, ${syscall} '${path}'` : `${syscall} is not available in the browser`;
+export function fsError(code: "ENOENT" | "ENOTSUP" | "EBADF", syscall: string, path: string): Error {
+  const message = code === "ENOENT" ? `no such file or directory, ${syscall} '${path}'`
+    : code === "EBADF" ? `bad file descriptor, ${syscall} ${path}` : `${syscall} is not available in the browser`;
   return Object.assign(new Error(`${code}: ${message}`), { code, syscall, path });
 }

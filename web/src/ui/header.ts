@@ -67,7 +67,8 @@ export function prediction({ state, t }: ViewContext): HTMLElement | null {
   if (!r.probs || !labels) return el("section", { class: "prediction", "aria-labelledby": "prediction-title" }, el("h2", { id: "prediction-title" }, t("prediction.title")), el("p", { class: "note" }, t("prediction.none")));
   const best = predictedIndex(r);
   return el("section", { class: "prediction", "aria-labelledby": "prediction-title", "data-key": "prediction" },
-    el("h2", { id: "prediction-title" }, t("prediction.title")),
+    el("h2", { id: "prediction-title" }, t("prediction.title"),
+      r.int8 ? el("span", { class: "badge", title: t("int8.badgeLabel"), "data-key": "prediction-int8" }, t("int8.badge")) : null),
     el("p", { class: "prediction-main", "data-key": "prediction-main" }, t("prediction.text", { label: labelText(t, labels[best]), p: formatPercent(r.probs[best]) })),
     el("ul", { class: "prob-bars" }, labels.map((label, k) => {
       const p = r.probs?.[k] ?? 0;

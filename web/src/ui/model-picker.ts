@@ -3,7 +3,7 @@
  * handed to the engine worker, whose loader (the command line's own) checks them; nothing is uploaded.
  */
 import type { Translator } from "../i18n.ts";
-import type { Actions } from "../state.ts";
+import type { Actions, LoadStage } from "../state.ts";
 import { el } from "./dom.ts";
 
 /** The files of a pick that form one model folder: the folder holding config.json (the shallowest), else all. */
@@ -22,10 +22,27 @@ export function pickName(files: File[], fallback: string): string {
   return parts.length > 1 ? parts[parts.length - 2] : fallback;
 }
 
+/** The step of each load stage, out of 3, for the progress bar. */
+const STAGE_STEP: Record<LoadStage, number> = { reading: 1, building: 2, running: 3 };
+
+/** A byte count as the progress label shows it: "438 MB". */
+function sizeText(bytes: number): string {
+  return bytes >= 1e6 ? `${Math.round(bytes / 1e6).toLocaleString("en-US")} MB` : `${Math.ceil(bytes / 1e3)} kB`;
+}
+
 /** Opens the dialog (built fresh, in the current language). */
 export function openModelPicker(t: Translator, actions: Actions, hasDefault: boolean): void {
   const status = el("p", { class: "status", role: "status", "data-key": "picker-status" });
   const dialog = el("dialog", { class: "picker", "aria-labelledby": "picker-title" });
+  // A big folder takes seconds (reading, then building: 438 MB of BERT-base): the bar says which step is under way.
+  const bar = el("progress", { max: "3", value: "0", "data-key": "load-progress", "aria-labelledby": "load-progress-label" });
+  const barLabel = el("span", { id: "load-progress-label", "data-key": "load-progress-label" });
+  const progress = el("div", { class: "load-progress", hidden: true }, bar, barLabel);
+  const showStage = (files: File[]) => (stage: LoadStage): void => {
+    progress.hidden = false;
+    bar.value = STAGE_STEP[stage] - 0.5; // a step under way is half done
+    barLabel.textContent = t(`picker.stage.${stage}`, { size: sizeText(files.reduce((n, f) => n + f.size, 0)) });
+  };
   /** Runs a load, closing the dialog when it succeeds and showing the loader's message when it fails. */
   const attempt = async (loadModel: () => Promise<void>): Promise<void> => {
     status.className = "status busy";
@@ -34,6 +51,7 @@ export function openModelPicker(t: Translator, actions: Actions, hasDefault: boo
       await loadModel();
       dialog.close();
     } catch (e) {
+      progress.hidden = true;
       status.className = "status error";
       status.setAttribute("role", "alert");
       status.textContent = t("picker.error", { message: e instanceof Error ? e.message : String(e) });
@@ -41,7 +59,7 @@ export function openModelPicker(t: Translator, actions: Actions, hasDefault: boo
   };
   const load = async (list: FileList | null): Promise<void> => {
     const files = [...(list ?? [])];
-    if (files.length > 0) await attempt(() => actions.openFiles(files));
+    if (files.length > 0) await attempt(() => actions.openFiles(files, showStage(files)));
   };
   const folderInput = el("input", { type: "file", id: "pick-folder", class: "visually-hidden", multiple: true, webkitdirectory: true, "data-key": "pick-folder" });
   const filesInput = el("input", { type: "file", id: "pick-files", class: "visually-hidden", multiple: true, "data-key": "pick-files", accept: ".json,.safetensors,.txt" });
@@ -54,6 +72,7 @@ export function openModelPicker(t: Translator, actions: Actions, hasDefault: boo
       folderInput, el("label", { for: "pick-folder", class: "button" }, t("picker.folder")),
       filesInput, el("label", { for: "pick-files", class: "button" }, t("picker.files")),
       hasDefault ? el("button", { type: "button", "data-key": "pick-default", onclick: () => void attempt(() => actions.openDefault()) }, t("picker.reset")) : null),
+    progress,
     status,
     el("form", { method: "dialog" }, el("button", { type: "submit", "data-key": "picker-close" }, t("picker.close"))));
   dialog.addEventListener("close", () => dialog.remove());

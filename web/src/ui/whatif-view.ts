@@ -1,9 +1,9 @@
 /**
  * What if? Switches that undo one design choice of the notes — scaling (Q04), the padding mask (Q05), separate
  * W_Q/W_K (Q02), several heads (Q01) — re-run live on the trained weights, with the prediction, measures of the
- * attention and the attention maps before and after.
+ * attention and the attention maps before and after; and the int8 switch, which quantizes the model in the page.
  */
-import { BASELINE, type RunResult, type WhatIf, isBaseline } from "../engine/protocol.ts";
+import { BASELINE, type ModelInfo, type RunResult, type WhatIf, isBaseline } from "../engine/protocol.ts";
 import { formatShort, formatValue } from "../format.ts";
 import { type StringKey, type Translator, labelText } from "../i18n.ts";
 import { type HeadChoice, attentionChange, attentionMatrix, meanEntropy, meanPaddingAttention, meanSelfAttention, outputChange, predictedIndex } from "../metrics.ts";
@@ -38,6 +38,35 @@ function switches(ctx: ViewContext, inner: number): HTMLElement {
     toggle(t, "wi-mask", "whatif.mask", t("whatif.mask.how"), "Q05", w.maskPadding, w.padding === 0, (on) => set({ maskPadding: on })),
     toggle(t, "wi-shareqk", "whatif.shareQK", t("whatif.shareQK.how"), "Q02", w.shareQK, false, (on) => set({ shareQK: on })),
     toggle(t, "wi-merge", "whatif.merge", t("whatif.merge.how", { inner }), "Q01", w.mergeHeads, false, (on) => set({ mergeHeads: on })));
+}
+
+/** Which matrices are int8, from the model's parts (pooler, classifier) and the run's count of int8 matrices. */
+function int8Text(t: Translator, info: ModelInfo, matrices: number): string {
+  const pooler = info.pooling === "pooler";
+  const classifier = info.labels !== null;
+  const head = pooler && classifier ? t("int8.head.both") : pooler ? t("int8.head.pooler") : classifier ? t("int8.head.classifier") : "";
+  return t("int8.which", { layers: info.layers, head, matrices });
+}
+
+/** The int8 switch, what it quantizes, and how this sentence's int8 run compares with float32. */
+function precision(ctx: ViewContext, info: ModelInfo): HTMLElement {
+  const { state, t, actions } = ctx;
+  const comparison = state.int8 ? state.result?.int8 ?? null : null;
+  const fp32Probs = comparison?.fp32Probs ?? null;
+  const fp32Best = fp32Probs ? fp32Probs.indexOf(Math.max(...fp32Probs)) : -1;
+  return el("fieldset", { class: "switches precision" },
+    el("legend", {}, t("int8.legend")),
+    el("div", { class: "switch" },
+      el("input", { type: "checkbox", id: "wi-int8", checked: state.int8, "aria-describedby": "wi-int8-how", "data-key": "wi-int8",
+        onchange: (e: Event) => actions.setInt8((e.target as HTMLInputElement).checked) }),
+      el("label", { for: "wi-int8" }, t("int8.switch")),
+      el("p", { class: "how", id: "wi-int8-how" }, t("int8.how"))),
+    comparison ? el("div", { class: "note", "data-key": "int8-note", "aria-live": "polite" },
+      el("p", {}, int8Text(t, info, comparison.matrices)),
+      el("p", {}, `${t("int8.cosine")}: `, el("strong", { "data-key": "int8-cosine" }, comparison.cosine.toFixed(5)),
+        fp32Probs && info.labels && fp32Best >= 0
+          ? el("span", {}, `; ${t("int8.fp32Prediction")} `, el("span", { "data-key": "int8-fp32" }, `${labelText(t, info.labels[fp32Best])} (p = ${formatValue(fp32Probs[fp32Best])})`))
+          : null)) : null);
 }
 
 /** "positive 0.8712" for a run's top label. */
@@ -108,6 +137,7 @@ export function whatIfView(ctx: ViewContext): HTMLElement {
   return el("section", { class: "view whatif", "aria-labelledby": "whatif-title" },
     el("h2", { id: "whatif-title" }, t("nav.whatif")),
     el("p", { class: "intro" }, t("whatif.intro")),
+    precision(ctx, info),
     switches(ctx, info.heads * info.headDim),
     el("p", {}, el("button", { type: "button", "data-key": "wi-reset", disabled: isBaseline(state.whatIf), onclick: () => ctx.actions.setWhatIf(BASELINE) }, t("whatif.reset"))),
     after

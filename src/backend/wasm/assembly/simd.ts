@@ -132,3 +132,26 @@ export function log64(x: f64): f64 {
   }
   return <f64>e * LN2 + 2 * sum;
 }
+
+/**
+ * Bytes of one k step of `dotAdd` per row and column: four int8 values in the relaxed build, two int16 values in
+ * the SIMD128 build (which has no 8-bit dot product), so both builds share one packed layout of 4-byte groups.
+ */
+// @ts-ignore: decorator
+@inline export function int8GroupDepth(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 4 : 2;
+}
+
+/**
+ * acc + per i32 lane the dot product of that lane's 4-byte group of `w` (signed weights) with the one of `a`
+ * (activations in [0, 127]): in the relaxed build four int8 pairs by `i16x8.relaxed_dot_i8x16_i7x16_s` (pair sums,
+ * at most 2·127·127 = 32258, so no i16 saturation; deterministic because a's top bits are clear) widened by
+ * `i32x4.extadd_pairwise_i16x8_s`; in the SIMD128 build two int16 pairs by `i32x4.dot_i16x8_s`. Exact either way.
+ * Not the fused `i32x4.relaxed_dot_i8x16_i7x16_add_s`: Node 20's V8 (11.3) miscompiles it when registers run short
+ * (the 4×8 tile's rows 2 and 3 came out as twice the last group's sum); the two-step form is what it lowers to anyway.
+ */
+// @ts-ignore: decorator
+@inline export function dotAdd(w: v128, a: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, a)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(w, a));
+}

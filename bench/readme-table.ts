@@ -1,0 +1,105 @@
+/**
+ * The README's Speed tables from saved runs: `npm run bench -- --json > run1.jsonl` (three times), then
+ *
+ *   node --import tsx bench/readme-table.ts run1.jsonl run2.jsonl run3.jsonl
+ *
+ * prints (1) every workload × system of the first run, median ms (GFLOP/s), float32 and int8 side by side, and
+ * (2) every target and ratio of `targetChecks` in each run, with its range over the runs and how many runs met it.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { MemoryResult, SystemName } from "./protocol.ts";
+import { type ResultLine, type TargetCheck, targetChecks } from "./report.ts";
+
+/** One saved run: its result lines and memory checks. */
+export interface SavedRun {
+  lines: ResultLine[];
+  memory: MemoryResult[];
+}
+
+/** The column order of the systems (then thread counts ascending); a system not listed goes last. */
+const ORDER: readonly SystemName[] = ["tsformer-wasm", "tsformer-wasm-int8", "tsformer-reference", "onnxruntime-web", "onnxruntime-web-int8",
+  "onnxruntime-node", "tfjs-wasm", "tfjs-cpu", "pytorch"];
+
+const LABELS: Record<SystemName, string> = {
+  "tsformer-wasm": "tsformer wasm", "tsformer-wasm-int8": "tsformer wasm **int8**", "tsformer-reference": "tsformer reference",
+  "onnxruntime-web": "onnxruntime-web", "onnxruntime-web-int8": "onnxruntime-web **int8**", "onnxruntime-node": "onnxruntime-node (native)",
+  "tfjs-wasm": "tfjs-wasm", "tfjs-cpu": "tfjs-cpu", pytorch: "PyTorch",
+};
+
+/** A run from `--json` output: result lines, and the memory lines (M1, M2) turned back into memory results. */
+export function parseRun(text: string): SavedRun {
+  const run: SavedRun = { lines: [], memory: [] };
+  for (const raw of text.split("\n").filter((l) => l.trim() !== "")) {
+    const l = JSON.parse(raw) as Record<string, unknown>;
+    if (l.workload === "M1" || l.workload === "M2") {
+      run.memory.push({
+        check: l.workload === "M1" ? "reuse" : "long-sequence", threads: l.threads as number, ms: l.median_ms as number, calls: l.calls as number,
+        seq: l.seq as number, wasmBytesBefore: l.wasm_bytes_before as number, wasmBytesAfter: l.wasm_bytes_after as number,
+        scoresBytes: l.scores_bytes as number, peakRssMiB: l.peak_rss_mib as number, rssBeforeMiB: l.rss_before_mib as number, flops: 0,
+      });
+    } else {
+      // Lines saved before the dtype field existed are float32.
+      run.lines.push({ dtype: "fp32", ...l } as ResultLine);
+    }
+  }
+  return run;
+}
+
+const number = (x: number, digits: number): string => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Workloads × systems of one run: median ms (GFLOP/s); "—" where a system did not run the workload. */
+export function systemsTable(run: SavedRun): string {
+  const columns = [...new Map(run.lines.map((l) => [`${l.system}×${l.threads}`, { system: l.system as SystemName, threads: l.threads }])).values()]
+    .sort((a, b) => (ORDER.indexOf(a.system) + 1 || ORDER.length + 1) - (ORDER.indexOf(b.system) + 1 || ORDER.length + 1) || a.threads - b.threads);
+  const workloads = [...new Set(run.lines.map((l) => l.workload))];
+  const rows = [`| workload | ${columns.map((c) => `${LABELS[c.system]}, ${c.threads} thr`).join(" | ")} |`,
+    `| --- | ${columns.map(() => "---:").join(" | ")} |`];
+  for (const w of workloads) {
+    const cells = columns.map((c) => {
+      const l = run.lines.find((x) => x.workload === w && x.system === c.system && x.threads === c.threads);
+      if (!l) return "—";
+      if (l.median_ms === null) return l.skipped ? "skipped" : "—";
+      return `${number(l.median_ms, 0)}${l.gflops === null ? "" : ` (${number(l.gflops, 0)})`}`;
+    });
+    rows.push(`| ${w} | ${cells.join(" | ")} |`);
+  }
+  return rows.join("\n");
+}
+
+/** Every target and ratio over the runs: each run's value, the range, and in how many runs the target was met. */
+export function rangesTable(runs: SavedRun[]): string {
+  const perRun: TargetCheck[][] = runs.map((r) => targetChecks(r.lines, Math.max(1, ...r.lines.map((l) => l.threads)), r.memory));
+  const whats = [...new Set(perRun.flat().map((c) => c.what))];
+  const rows = [`| target or ratio | ${runs.map((_, i) => `run ${i + 1}`).join(" | ")} | range | required | met |`,
+    `| --- | ${runs.map(() => "---:").join(" | ")} | ---: | ---: | --- |`];
+  for (const what of whats) {
+    const checks = perRun.map((list) => list.find((c) => c.what === what) ?? null);
+    const values = checks.map((c) => c?.value ?? null).filter((v): v is number => v !== null);
+    const range = values.length === 0 ? "—" : `${Math.min(...values).toLocaleString("en-US")}–${Math.max(...values).toLocaleString("en-US")}`;
+    const target = checks.find((c) => c !== null)?.target ?? "";
+    const judged = checks.filter((c) => c !== null && c.met !== null);
+    const metCount = judged.filter((c) => c!.met).length;
+    const met = judged.length === 0 ? (target.endsWith("(info)") ? "info" : "not measured") : metCount === judged.length ? `yes (${metCount}/${judged.length})` : `**no** (${metCount}/${judged.length})`;
+    rows.push(`| ${what} | ${checks.map((c) => (c?.value ?? null) === null ? "—" : c!.value!.toLocaleString("en-US")).join(" | ")} | ${range} | ${target} | ${met} |`);
+  }
+  return rows.join("\n");
+}
+
+function main(): void {
+  const files = process.argv.slice(2);
+  if (files.length === 0) throw new Error("usage: node --import tsx bench/readme-table.ts RUN.jsonl [RUN.jsonl …] (each from npm run bench -- --json)");
+  const runs = files.map((f) => parseRun(readFileSync(f, "utf8")));
+  process.stdout.write(`${systemsTable(runs[0])}\n\n${rangesTable(runs)}\n`);
+}
+
+// Run as a script (not when a test imports the helpers).
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  try {
+    main();
+  } catch (e) {
+    process.stderr.write(`readme-table: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
