@@ -49,16 +49,20 @@ export function parseRun(text: string): SavedRun {
 
 const number = (x: number, digits: number): string => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** The loading checks (bench/load.ts: the CLI on a generated BERT-base folder), kept out of the systems table. */
+const isLoadLine = (l: ResultLine): boolean => (l.system as string) === "tsformer-cli";
+
 /** Workloads × systems of one run: median ms (GFLOP/s); "—" where a system did not run the workload. */
 export function systemsTable(run: SavedRun): string {
-  const columns = [...new Map(run.lines.map((l) => [`${l.system}×${l.threads}`, { system: l.system as SystemName, threads: l.threads }])).values()]
+  const lines = run.lines.filter((l) => !isLoadLine(l));
+  const columns = [...new Map(lines.map((l) => [`${l.system}×${l.threads}`, { system: l.system as SystemName, threads: l.threads }])).values()]
     .sort((a, b) => (ORDER.indexOf(a.system) + 1 || ORDER.length + 1) - (ORDER.indexOf(b.system) + 1 || ORDER.length + 1) || a.threads - b.threads);
-  const workloads = [...new Set(run.lines.map((l) => l.workload))];
+  const workloads = [...new Set(lines.map((l) => l.workload))];
   const rows = [`| workload | ${columns.map((c) => `${LABELS[c.system]}, ${c.threads} thr`).join(" | ")} |`,
     `| --- | ${columns.map(() => "---:").join(" | ")} |`];
   for (const w of workloads) {
     const cells = columns.map((c) => {
-      const l = run.lines.find((x) => x.workload === w && x.system === c.system && x.threads === c.threads);
+      const l = lines.find((x) => x.workload === w && x.system === c.system && x.threads === c.threads);
       if (!l) return "—";
       if (l.median_ms === null) return l.skipped ? "skipped" : "—";
       return `${number(l.median_ms, 0)}${l.gflops === null ? "" : ` (${number(l.gflops, 0)})`}`;
@@ -66,6 +70,33 @@ export function systemsTable(run: SavedRun): string {
     rows.push(`| ${w} | ${cells.join(" | ")} |`);
   }
   return rows.join("\n");
+}
+
+/** The loading checks over the runs: each run's median ms and peak RSS (MiB, and × the file), target, met in how many. */
+export function loadTable(runs: SavedRun[]): string {
+  const perRun = runs.map((r) => r.lines.filter(isLoadLine) as (ResultLine & LoadFields)[]);
+  const ids = [...new Set(perRun.flat().map((l) => l.workload))];
+  const rows = [`| check | ${runs.map((_, i) => `run ${i + 1}: ms, peak MiB`).join(" | ")} | target ms | met |`,
+    `| --- | ${runs.map(() => "---:").join(" | ")} | ---: | --- |`];
+  for (const id of ids) {
+    const found = perRun.map((list) => list.find((l) => l.workload === id) ?? null);
+    const first = found.find((l) => l !== null)!;
+    const cell = (l: (ResultLine & LoadFields) | null): string => l === null || l.median_ms === null ? "—"
+      : `${number(l.median_ms, 0)}, ${l.load_peak_rss_mib ?? "—"}${l.peak_rss_over_file ? ` (${l.peak_rss_over_file} × file)` : ""}`;
+    const judged = found.filter((l) => l !== null);
+    const met = judged.filter((l) => l!.target_met).length;
+    rows.push(`| ${id} ${first.title} | ${found.map(cell).join(" | ")} | ${first.target_ms} | ${met === judged.length ? "yes" : "**no**"} (${met}/${judged.length}) |`);
+  }
+  return rows.join("\n");
+}
+
+/** The fields bench/load.ts adds to a result line. */
+interface LoadFields {
+  title: string;
+  load_peak_rss_mib: number | null;
+  peak_rss_over_file: number | null;
+  target_ms: number;
+  target_met: boolean;
 }
 
 /** Every target and ratio over the runs: each run's value, the range, and in how many runs the target was met. */
@@ -91,7 +122,7 @@ function main(): void {
   const files = process.argv.slice(2);
   if (files.length === 0) throw new Error("usage: node --import tsx bench/readme-table.ts RUN.jsonl [RUN.jsonl …] (each from npm run bench -- --json)");
   const runs = files.map((f) => parseRun(readFileSync(f, "utf8")));
-  process.stdout.write(`${systemsTable(runs[0])}\n\n${rangesTable(runs)}\n`);
+  process.stdout.write(`${systemsTable(runs[0])}\n\n${rangesTable(runs)}\n\n${loadTable(runs)}\n`);
 }
 
 // Run as a script (not when a test imports the helpers).

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SystemResult } from "../../bench/orchestrate.ts";
 import { dtypeOf } from "../../bench/protocol.ts";
-import { parseRun, rangesTable, systemsTable } from "../../bench/readme-table.ts";
+import { loadTable, parseRun, rangesTable, systemsTable } from "../../bench/readme-table.ts";
 import { type ResultLine, markdownTable, resultLines, targetChecks } from "../../bench/report.ts";
 import { workloads } from "../../bench/workloads.ts";
 
@@ -61,4 +61,13 @@ test("README tables: systems side by side with int8, and each target's runs, ran
   assert.match(ranges, /\| W1: tsformer-wasm-int8 ×2 \/ tsformer ×2 \| 0\.375 \| 0\.625 \| 0\.375–0\.625 \| \(info\) \| info \|/);
   // A line saved before the dtype field existed reads as float32.
   assert.equal(parseRun('{"system":"tsformer-wasm","workload":"W1","threads":1,"median_ms":5,"gflops":1}').lines[0].dtype, "fp32");
+});
+
+test("README tables: the loading checks get their own table, out of the systems one", () => {
+  const line = (ms: number, met: boolean): string => JSON.stringify({ system: "tsformer-cli", workload: "L2", threads: 2, median_ms: ms, gflops: null,
+    dtype: "fp32", title: "load + first embedding", load_peak_rss_mib: 501, peak_rss_over_file: 1.2, target_ms: 1500, target_met: met });
+  const w1Line = '{"system":"tsformer-wasm","workload":"W1","threads":2,"median_ms":5,"gflops":1}';
+  const runs = [parseRun(`${w1Line}\n${line(1400, true)}`), parseRun(`${w1Line}\n${line(3100, false)}`)];
+  assert.doesNotMatch(systemsTable(runs[0]), /L2|tsformer-cli|undefined/);
+  assert.match(loadTable(runs), /\| L2 load \+ first embedding \| 1,400, 501 \(1\.2 × file\) \| 3,100, 501 \(1\.2 × file\) \| 1500 \| \*\*no\*\* \(1\/2\) \|/);
 });
