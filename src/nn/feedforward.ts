@@ -1,7 +1,6 @@
 /** The position-wise feed-forward network (Vaswani et al. §3.3): FFN(x) = act(x·W_1ᵀ + b_1)·W_2ᵀ + b_2. */
 import { Rng } from "../tensor/random.ts";
-import { type Activation, activation } from "../tensor/ops/elementwise.ts";
-import { linearActivation } from "../tensor/ops/linalg.ts";
+import type { Activation } from "../tensor/ops/elementwise.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Dropout } from "./layernorm.ts";
 import { Linear } from "./linear.ts";
@@ -37,10 +36,7 @@ export class FeedForward extends Module {
 
   /** x (…, dModel) → (…, dModel). */
   forward(x: Tensor, trace?: Trace): Tensor {
-    const { linear1 } = this;
-    // float32: GELU fused into the product at inference; int8: the quantized product, then the activation
-    const hidden = linear1.quantized ? activation(this.activation, linear1.forward(x))
-      : linearActivation(x, linear1.weight, linear1.bias, this.activation);
+    const hidden = this.linear1.forward(x, this.activation);
     trace?.record("act", hidden);
     return this.linear2.forward(this.dropout.forward(hidden));
   }

@@ -3,7 +3,8 @@ import type { QuantizedWeight } from "../backend/backend.ts";
 import { ConfigError, ShapeError, formatShape } from "../errors.ts";
 import { needsGrad } from "../tensor/autograd.ts";
 import { Rng } from "../tensor/random.ts";
-import { linear } from "../tensor/ops/linalg.ts";
+import { type Activation, activation } from "../tensor/ops/elementwise.ts";
+import { linear, linearActivation } from "../tensor/ops/linalg.ts";
 import { kernels } from "../tensor/ops/record.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { linearDefault, xavierUniform, zerosInit } from "./init.ts";
@@ -39,9 +40,16 @@ export class Linear extends Module {
       : this.registerParameter("bias", xavier ? zerosInit([outFeatures]) : linearDefault([outFeatures], inFeatures, rng));
   }
 
-  /** x (…, inFeatures) → (…, outFeatures). */
-  forward(x: Tensor): Tensor {
-    return this.quantized ? this.forwardInt8(x, this.quantized) : linear(x, this.weight, this.bias);
+  /**
+   * x (…, inFeatures) → (…, outFeatures), then `act` when given: in float32 at inference the backend fuses a GELU
+   * into the product's pass; in int8 the activation follows the quantized product.
+   */
+  forward(x: Tensor, act: Activation | null = null): Tensor {
+    if (this.quantized) {
+      const y = this.forwardInt8(x, this.quantized);
+      return act ? activation(act, y) : y;
+    }
+    return act ? linearActivation(x, this.weight, this.bias, act) : linear(x, this.weight, this.bias);
   }
 
   /** The int8 product: no gradient flows through rounding, so it refuses to run while gradients are recorded. */

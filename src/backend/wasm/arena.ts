@@ -12,8 +12,6 @@ const ALIGN = 64; // a cache line: keeps operands from sharing lines between thr
 export class Arena {
   private top: number;
   private base: number;
-  /** Where the arena started: blocks between it and `base` are reserved (src/backend/wasm/resident.ts). */
-  private readonly start: number;
   /** Every buffer object of the memory: a shared memory hands out a new one after each growth, all still valid. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   private f32: Float32Array;
@@ -22,7 +20,6 @@ export class Arena {
 
   /** `base`: first byte the arena may use (past the module's static data); `maxBytes`: the memory's maximum. */
   constructor(readonly memory: WebAssembly.Memory, base: number, private readonly maxBytes: number) {
-    this.start = base;
     this.base = base;
     this.top = base;
     this.buffers.add(memory.buffer);
@@ -34,11 +31,6 @@ export class Arena {
   /** Bytes allocated since the last reset: what the current (or last) call uses. */
   get usedBytes(): number {
     return this.top - this.base;
-  }
-
-  /** Bytes reserved below the arena for resident blocks (live or free). */
-  get reservedBytes(): number {
-    return this.base - this.start;
   }
 
   /** Moves the arena up by `bytes` (a multiple of 64) and returns the byte offset of the block it leaves below. Between calls only. */

@@ -49,11 +49,6 @@ export class ResidentHeap {
     return block.at;
   }
 
-  /** Bytes held by live blocks and free ones below the arena. */
-  get reservedBytes(): number {
-    return this.arena.reservedBytes;
-  }
-
   /** The first free block that fits (split when larger), else a new one below the arena. */
   private take(bytes: number): Block {
     const i = this.free.findIndex((b) => b.bytes >= bytes);

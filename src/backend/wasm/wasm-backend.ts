@@ -215,11 +215,6 @@ export class WasmBackend implements Backend {
     return this.resident.allocate(length);
   }
 
-  /** Bytes of WASM memory held for resident arrays (optimizer moments), live or free for reuse. */
-  get residentBytes(): number {
-    return this.resident.reservedBytes;
-  }
-
   adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, p: AdamStepParams): void {
     const n = w.length;
     if (n < ELEMENTWISE_WASM_ELEMENTS) return REF.adamStep(w, g, m, v, p);
