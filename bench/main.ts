@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --json] [-- --quick]`: issue 5's workloads (W1, W2 forward passes, W3 a training step, K1 an
  * sgemm) and issue 12's W4 and W4-tiny (BERT fine-tuning steps, MiniLM- and BERT-tiny-shaped) on tsformer,
- * onnxruntime-node, onnxruntime-web, TensorFlow.js and, for W4 where `python3` imports torch, PyTorch — interleaved in
+ * onnxruntime-node, onnxruntime-web, TensorFlow.js and, where `python3` imports torch, PyTorch — interleaved in
  * one run, then the memory checks. W1 and W2 also run in int8 (issue 13): tsformer after `quantizeDynamic`
  * (tsformer-wasm-int8) and onnxruntime-web on the int8 export of the same weights (onnxruntime-web-int8). `--help`
  * lists the options (`USAGE` below). Progress goes to stderr.
@@ -102,7 +102,7 @@ function maxCallMsOf(w: Workload, o: Options): number {
 
 /**
  * The systems a workload runs on. tfjs-cpu runs K1 and W3 only: W1 took 42 s a call in the issue's measurements.
- * PyTorch runs W4 and W4-tiny at tsformer's thread counts, where it is installed. The int8 systems run W1 and W2:
+ * PyTorch runs every workload at tsformer's thread counts, where it is installed. The int8 systems run W1 and W2:
  * tsformer at its thread counts, onnxruntime-web on all threads (the issue's comparison).
  */
 function systemsFor(w: Workload, threadCounts: number[], torch: boolean): SystemSpec[] {
@@ -112,10 +112,11 @@ function systemsFor(w: Workload, threadCounts: number[], torch: boolean): System
   const tfjs: SystemSpec = { system: "tfjs-wasm", threads: 1 };
   const tfcpu: SystemSpec = { system: "tfjs-cpu", threads: 1 };
   const int8: SystemSpec[] = [...each("tsformer-wasm-int8"), { system: "onnxruntime-web-int8", threads: Math.max(...threadCounts) }];
-  if (w.kind === "forward") return [...tsformer, ...ort, tfjs, ...int8];
-  if (w.kind === "train") return [...tsformer, tfjs, tfcpu];
-  if (w.kind === "bert-train") return [...tsformer, tfjs, ...(torch ? each("pytorch") : [])];
-  return [...tsformer, { system: "tsformer-reference", threads: 1 }, ...ort, tfjs, tfcpu];
+  const pytorch = torch ? each("pytorch") : [];
+  if (w.kind === "forward") return [...tsformer, ...ort, tfjs, ...int8, ...pytorch];
+  if (w.kind === "train") return [...tsformer, tfjs, tfcpu, ...pytorch];
+  if (w.kind === "bert-train") return [...tsformer, tfjs, ...pytorch];
+  return [...tsformer, { system: "tsformer-reference", threads: 1 }, ...ort, tfjs, tfcpu, ...pytorch];
 }
 
 /** The markdown report. */
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
   // --quick is a smoke run: one thread count (all) and one child per system across workloads (start-ups dominate it);
   // a measurement runs 1 thread and all, and gives each workload fresh processes, so each peak RSS is its own.
   const threadCounts = o.quick ? [allThreads] : [...new Set([1, allThreads])];
-  const torch = o.workloads.some((w) => w.kind === "bert-train") ? findTorch() : null;
+  const torch = o.workloads.length > 0 && (o.systems === null || o.systems.includes("pytorch")) ? findTorch() : null;
   if (torch) log(torch.found ? `PyTorch: torch ${torch.version} (${torch.python}; BLAS ${torch.blas})` : `PyTorch: skipped, ${torch.why}`);
   const pool = new ChildPool(o.quick, torch?.found ? torch.python : null);
   const tmp = mkdtempSync(join(tmpdir(), "tsformer-bench-"));
@@ -160,21 +161,23 @@ async function main(): Promise<void> {
     for (const w of o.workloads) {
       let modelPath: string | null = null;
       let int8ModelPath: string | null = null;
+      let torchPath: string | null = null;
       if (w.kind === "forward") {
         // onnxruntime runs the graph tsformer exports from the very weights the other systems build from the seed.
         modelPath = join(tmp, `${w.id}.onnx`);
         writeFileSync(modelPath, exportOnnx(benchModel(w.shape)).bytes);
         int8ModelPath = join(tmp, `${w.id}.int8.onnx`);
         writeFileSync(int8ModelPath, exportOnnx(benchModel(w.shape), { quantize: "int8" }).bytes);
-      } else if (w.kind === "bert-train" && torch?.found) {
-        modelPath = join(tmp, `${w.id}.safetensors`);
-        writeTorchInputs(w, modelPath);
+      }
+      if (torch?.found) {
+        torchPath = join(tmp, `${w.id}.safetensors`);
+        writeTorchInputs(w, torchPath);
       }
       log(`${w.id}: ${w.title}`);
-      const options = { runs: o.runs, warmup: o.warmup, maxCallMs: maxCallMsOf(w, o), modelPath, int8ModelPath, log, parallelStart: o.quick };
+      const options = { runs: o.runs, warmup: o.warmup, maxCallMs: maxCallMsOf(w, o), modelPath, int8ModelPath, torchPath, log, parallelStart: o.quick };
       const specs = systemsFor(w, threadCounts, torch?.found === true).filter((s) => o.systems === null || o.systems.includes(s.system));
       const results = await runWorkload(w, specs, options, pool);
-      if (w.kind === "bert-train" && torch && !torch.found && (o.systems === null || o.systems.includes("pytorch"))) {
+      if (torch && !torch.found) {
         // A line per skipped PyTorch, so --json readers see the peer and why it is missing.
         for (const threads of threadCounts) {
           results.push({ spec: { system: "pytorch", threads }, times: [], loadMs: 0, loadPeakMiB: 0, runPeakMiB: 0, output: null, skipped: torch.why });

@@ -193,6 +193,8 @@ export interface RunOptions {
   modelPath: string | null;
   /** The file the int8 systems set up from instead (onnxruntime-web-int8: the int8 export of the same weights). */
   int8ModelPath?: string | null;
+  /** The file the PyTorch peer sets up from instead (bench/peers/pytorch.ts's `writeTorchInputs`). */
+  torchPath?: string | null;
   log: (line: string) => void;
   /** Start every child at once (quick smoke runs); by default one after another. */
   parallelStart?: boolean;
@@ -216,7 +218,7 @@ export async function runWorkload(workload: Workload, specs: SystemSpec[], o: Ru
     const setUp = async (r: SystemResult): Promise<void> => {
       try {
         const child = await pool.get(r.spec);
-        const modelPath = dtypeOf(r.spec.system) === "int8" ? o.int8ModelPath ?? null : o.modelPath;
+        const modelPath = r.spec.system === "pytorch" ? o.torchPath ?? null : dtypeOf(r.spec.system) === "int8" ? o.int8ModelPath ?? null : o.modelPath;
         const ready = await child.ask({ type: "setup", workload, modelPath });
         if (ready.type !== "ready") throw new Error(`unexpected ${ready.type}`);
         active.set(r, child);

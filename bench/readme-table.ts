@@ -3,8 +3,10 @@
  *
  *   node --import tsx bench/readme-table.ts run1.jsonl run2.jsonl run3.jsonl
  *
- * prints (1) every workload × system of the first run, median ms (GFLOP/s), float32 and int8 side by side, and
- * (2) every target and ratio of `targetChecks` in each run, with its range over the runs and how many runs met it.
+ * prints (1) every workload × system of the first run, median ms (GFLOP/s), float32 and int8 side by side, PyTorch
+ * last, (2) every target and ratio of `targetChecks` in each run — issue 13's W3 ≤ 2 × and W4 ≤ 2.5 × PyTorch's time
+ * among them, and W1, W2, K1 against PyTorch for information — with its range over the runs and how many runs met
+ * it, and (3) the loading checks, where the runs have them.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -122,7 +124,8 @@ function main(): void {
   const files = process.argv.slice(2);
   if (files.length === 0) throw new Error("usage: node --import tsx bench/readme-table.ts RUN.jsonl [RUN.jsonl …] (each from npm run bench -- --json)");
   const runs = files.map((f) => parseRun(readFileSync(f, "utf8")));
-  process.stdout.write(`${systemsTable(runs[0])}\n\n${rangesTable(runs)}\n\n${loadTable(runs)}\n`);
+  const loads = runs.some((r) => r.lines.some(isLoadLine)) ? `\n${loadTable(runs)}\n` : "";
+  process.stdout.write(`${systemsTable(runs[0])}\n\n${rangesTable(runs)}\n${loads}`);
 }
 
 // Run as a script (not when a test imports the helpers).

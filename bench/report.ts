@@ -137,8 +137,9 @@ const shortName = (system: SystemSpec["system"]): string => (system === "tsforme
 
 /**
  * The targets as ratios of this run's medians (same run, same machine load), as issue 13 states them: tsformer on all
- * threads against its peers on all threads (tfjs-wasm: 1); then (`met` null, "info") the same ratios on one thread,
- * which a busy machine distorts less; W4's ratios against tfjs-wasm; and the memory checks of issue 5.
+ * threads against its peers on all threads (tfjs-wasm: 1), PyTorch's at the same thread count (W3 ≤ 2, W4 ≤ 2.5; W1,
+ * W2, K1 and W4-tiny for information); then (`met` null, "info") the same ratios on one thread, which a busy machine
+ * distorts less; W4's ratios against tfjs-wasm; and the memory checks of issue 5.
  */
 export function targetChecks(lines: ResultLine[], allThreads: number, memory: MemoryResult[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -173,10 +174,12 @@ export function targetChecks(lines: ResultLine[], allThreads: number, memory: Me
       ratio(w, int8, { system: "onnxruntime-node", threads: t }, 2.5, info || w === "W2");
       ratio(w, int8, { system: "onnxruntime-web-int8", threads: allThreads }, null, true);
       ratio(w, int8, ts, null, true);
+      ratio(w, ts, { system: "pytorch", threads: t }, null, true);
     }
     ratio("W3", ts, tfjs, 0.05, info);
     ratio("W3", ts, { system: "pytorch", threads: t }, 2, info);
     gflops(t, info);
+    ratio("K1", ts, { system: "pytorch", threads: t }, null, true);
     ratio("W4", ts, { system: "pytorch", threads: t }, 2.5, info);
     for (const w of ["W4", "W4-tiny"]) ratio(w, ts, tfjs, null, true);
     ratio("W4-tiny", ts, { system: "pytorch", threads: t }, null, true);

@@ -1,10 +1,12 @@
 /**
  * Builds the explorer as a static site (default `web/dist/`): the page and the engine worker bundled with esbuild from
- * the TypeScript sources (the same engine code as the command line), the shipped default model, and the lab results.
+ * the TypeScript sources (the same engine code as the command line), the shipped default model, the shipped
+ * masked-LM model (for the fill-mask view), and the lab results.
  *
- *   node --import tsx scripts/build-web.ts [--out DIR] [--model DIR | --no-model] [--lab DIR]
+ *   node --import tsx scripts/build-web.ts [--out DIR] [--model DIR | --no-model] [--masked-lm DIR | --no-masked-lm] [--lab DIR]
  *
- * The model is `--model`, else $TSFORMER_MODEL, else `models/default/`; the lab results are `--lab`, else
+ * The model is `--model`, else $TSFORMER_MODEL, else `models/default/`; the masked-LM model (a BertForMaskedLM folder,
+ * as `tsformer pretrain` writes) is `--masked-lm`, else `models/mlm/` when it exists; the lab results are `--lab`, else
  * `docs/lab/` (the full results shipped in the repository; `npm run build:lab` rewrites them). In the browser bundle, Node's built-in modules are replaced
  * by web/src/node-shims/: the loaders' file reads are served from in-memory folders, so no `node:` import remains.
  */
@@ -13,6 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Plugin, build } from "esbuild";
+import { requireMaskedLmHead } from "../src/models/fill-mask.ts";
 import { loadBertSync } from "../src/models/load-bert.ts";
 import { type LabEntry, type SiteManifest, normalizeQuestionId } from "../web/src/site.ts";
 
@@ -26,6 +29,8 @@ export interface BuildWebOptions {
   out?: string;
   /** The default model's folder; null builds a site without one (visitors open their own). */
   model?: string | null;
+  /** The BertForMaskedLM folder of the fill-mask view (default models/mlm when it exists); null builds a site without one. */
+  maskedLm?: string | null;
   /** Folder of `tsformer lab` results; a missing or empty folder means none. */
   lab?: string;
   /** Print what was built (default true). */
@@ -66,6 +71,15 @@ export function defaultModelDir(option?: string | null): string | null {
   return null;
 }
 
+/** The masked-LM folder to ship: the option, or models/mlm when it exists. */
+export function maskedLmDir(option?: string | null): string | null {
+  if (option === null) return null;
+  const dir = option ?? join(ROOT, "models", "mlm");
+  if (existsSync(join(dir, "config.json"))) return resolve(dir);
+  if (option !== undefined) throw new Error(`build-web: ${dir} is not a model folder (no config.json)`);
+  return null;
+}
+
 /** Clears the output folder: web/dist, an empty folder or an earlier build (with site.json); refuses any other. */
 function prepareOut(out: string): void {
   if (existsSync(out)) {
@@ -76,15 +90,27 @@ function prepareOut(out: string): void {
   mkdirSync(out, { recursive: true });
 }
 
-/** Copies the model's files into out/models/default after checking that the engine loads it. */
-function copyModel(dir: string, out: string): SiteManifest["defaultModel"] {
-  loadBertSync(dir); // the site must not ship a model the page cannot load
+/** Copies a model's files into out/models/<place> (the engine's files only); returns its manifest entry. */
+function copyModelFiles(dir: string, out: string, place: "default" | "mlm"): { name: string; files: string[] } {
   const wanted = ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"];
   const files = wanted.filter((f) => existsSync(join(dir, f)));
-  const target = join(out, "models", "default");
+  const target = join(out, "models", place);
   mkdirSync(target, { recursive: true });
   for (const f of files) copyFileSync(join(dir, f), join(target, f));
   return { name: basename(dir), files };
+}
+
+/** Copies the model's files into out/models/default after checking that the engine loads it. */
+function copyModel(dir: string, out: string): SiteManifest["defaultModel"] {
+  loadBertSync(dir); // the site must not ship a model the page cannot load
+  return copyModelFiles(dir, out, "default");
+}
+
+/** Copies a BertForMaskedLM folder into out/models/mlm after checking that the engine loads it with its masked-LM head. */
+function copyMaskedLm(dir: string, out: string): SiteManifest["maskedLmModel"] {
+  const loaded = loadBertSync(dir, { mlmHead: true }); // as the page's worker loads it
+  requireMaskedLmHead(loaded); // the fill-mask view needs cls.predictions.*
+  return copyModelFiles(dir, out, "mlm");
 }
 
 /** Files of a lab question folder that the page shows or links to. */
@@ -122,6 +148,7 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebR
   const log = options.log ?? true;
   const out = resolve(options.out ?? join(WEB, "dist"));
   const modelDir = defaultModelDir(options.model);
+  const mlmDir = maskedLmDir(options.maskedLm);
   if (!existsSync(join(ROOT, "src/backend/wasm/generated/kernels.ts"))) {
     execFileSync(process.execPath, [join(ROOT, "scripts/build-wasm.mjs")], { stdio: "inherit" }); // the kernels are generated, git-ignored
   }
@@ -145,13 +172,15 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebR
   copyFileSync(join(WEB, "style.css"), join(out, "style.css"));
   const manifest: SiteManifest = {
     defaultModel: modelDir ? copyModel(modelDir, out) : null,
+    maskedLmModel: mlmDir ? copyMaskedLm(mlmDir, out) : null,
     lab: copyLab(resolve(options.lab ?? join(ROOT, "docs", "lab")), out),
   };
   writeFileSync(join(out, "site.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   if (log) {
     const model = modelDir ? relative(ROOT, modelDir) || modelDir : "none (pass --model DIR or set TSFORMER_MODEL)";
+    const mlm = mlmDir ? relative(ROOT, mlmDir) || mlmDir : "none (tsformer pretrain writes models/mlm; or pass --masked-lm DIR)";
     const lab = manifest.lab ? `${manifest.lab.questions.length} question(s)${manifest.lab.sample ? " (SAMPLE data)" : ""}` : "none yet (npm run build:lab)";
-    process.stdout.write(`build-web: ${relative(ROOT, out) || out}: bundles ${(bundleBytes / 1024).toFixed(0)} KiB, model ${model}, lab results ${lab}\n`);
+    process.stdout.write(`build-web: ${relative(ROOT, out) || out}: bundles ${(bundleBytes / 1024).toFixed(0)} KiB, model ${model}, masked-LM model ${mlm}, lab results ${lab}\n`);
   }
   return { out, manifest, bundleBytes };
 }
@@ -169,8 +198,10 @@ function parseArgs(argv: string[]): BuildWebOptions {
     if (arg === "--out") options.out = value();
     else if (arg === "--model") options.model = value();
     else if (arg === "--no-model") options.model = null;
+    else if (arg === "--masked-lm") options.maskedLm = value();
+    else if (arg === "--no-masked-lm") options.maskedLm = null;
     else if (arg === "--lab") options.lab = value();
-    else throw new Error(`build-web: unknown option ${arg} (use --out DIR, --model DIR, --no-model, --lab DIR)`);
+    else throw new Error(`build-web: unknown option ${arg} (use --out DIR, --model DIR, --no-model, --masked-lm DIR, --no-masked-lm, --lab DIR)`);
   }
   return options;
 }
@@ -179,6 +210,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   try {
     const report = await buildWeb(parseArgs(process.argv.slice(2)));
     if (!report.manifest.defaultModel) process.stderr.write("build-web: warning: no default model (models/default/ does not exist yet); the page will ask visitors to open one\n");
+    if (!report.manifest.maskedLmModel) process.stderr.write("build-web: warning: no masked-LM model (models/mlm/ does not exist yet: tsformer pretrain writes it); the fill-mask view will say how to get one\n");
   } catch (e) {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 1;

@@ -1,16 +1,18 @@
 /**
- * The PyTorch peer of W4 and W4-tiny, from Node's side: whether a Python with torch is here (it is a peer, never a
- * dependency: without it the benchmark says why it skipped PyTorch), and the safetensors file of weights and inputs
- * bench/peers/pytorch_bert.py builds its model from.
+ * The PyTorch peer (W1, W2, W3, W4, W4-tiny, K1), from Node's side: whether a Python with torch is here (it is a
+ * peer, never a dependency: without it the benchmark says why it skipped PyTorch), and the safetensors file of
+ * weights and inputs bench/peers/pytorch_bert.py (and pytorch_encoder.py) build each workload from.
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serializeSafetensors } from "../../src/io/safetensors.ts";
+import { type StoredTensorInput, serializeSafetensors } from "../../src/io/safetensors.ts";
+import { SinusoidalPositionalEncoding } from "../../src/nn/embedding.ts";
+import type { TransformerEncoderModel } from "../../src/nn/model.ts";
 import { decaysByDefault } from "../../src/train/optim.ts";
-import { benchBert } from "../runners/tsformer.ts";
-import { type BertTrainWorkload, encoderInputs } from "../workloads.ts";
+import { benchBert, benchClassifier, benchModel } from "../runners/tsformer.ts";
+import { type BertTrainWorkload, type EncoderShape, type Workload, encoderInputs, gemmInputs } from "../workloads.ts";
 
 /** The Python script of the peer. */
 export const PYTORCH_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "pytorch_bert.py");
@@ -25,7 +27,7 @@ const PYTHONS = ["python3", "/usr/bin/python3"];
 export function findTorch(): TorchProbe {
   const failures: string[] = [];
   for (const python of PYTHONS) {
-    const r = spawnSync(python, [PYTORCH_SCRIPT, "--probe"], { encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(python, [PYTORCH_SCRIPT, "--probe"], { encoding: "utf8", timeout: 120_000, env: peerEnv(1) });
     if (r.status === 0) {
       const { version, blas } = JSON.parse(r.stdout) as { version: string; blas: string };
       return { found: true, python, version, blas };
@@ -37,22 +39,46 @@ export function findTorch(): TorchProbe {
 }
 
 /**
- * Writes the file the peer reads: the workload's BertModel weights under tsformer's names (from the shared seed, so
- * PyTorch trains the very weights tsformer and tfjs do), the inputs as `input.ids`, `input.mask`, `input.labels`, and
- * in the metadata the names AdamW must not decay (`decaysByDefault`, so the three systems decay the same parameters).
+ * Writes the file the peer sets a workload up from, everything from the shared seed, so PyTorch runs on the very
+ * weights and inputs the other systems do: K1's operands (`input.a`, `input.b`); else the workload's model weights
+ * under tsformer's names, and the inputs as `input.ids`, `input.mask`, `input.labels` — plus, for W1–W3, the first
+ * `seq` rows of tsformer's sinusoidal table (`input.positions`) and the model config in the metadata (the peer
+ * refuses a config it does not compute); for W4, the names AdamW must not decay (`decaysByDefault`, so every system
+ * decays the same parameters).
  */
-export function writeTorchInputs(w: BertTrainWorkload, path: string): void {
-  const named = benchBert(w).namedParameters();
-  const s = w.shape;
-  const inputs = encoderInputs(s, w.labels);
-  const tensors = [
-    ...named.map(([name, p]) => ({ name, shape: p.shape, data: p.data })),
+export function writeTorchInputs(w: Workload, path: string): void {
+  if (w.kind === "gemm") {
+    const { a, b } = gemmInputs(w.shape);
+    const tensors = [{ name: "input.a", shape: [w.shape.m, w.shape.k], data: a }, { name: "input.b", shape: [w.shape.k, w.shape.n], data: b }];
+    writeFileSync(path, serializeSafetensors(tensors));
+  } else if (w.kind === "bert-train") {
+    writeFileSync(path, bertFile(w));
+  } else {
+    const model = w.kind === "forward" ? benchModel(w.shape) : benchClassifier(w.shape, w.labels);
+    if (!(model.positions instanceof SinusoidalPositionalEncoding)) throw new Error("bench: the encoder workloads use sinusoidal positions");
+    const s = w.shape;
+    const positions = { name: "input.positions", shape: [s.seq, s.dModel], data: model.positions.table.data.subarray(0, s.seq * s.dModel) };
+    const tensors = [...weightsAndInputs(model, s, w.kind === "train" ? w.labels : 2), positions];
+    writeFileSync(path, serializeSafetensors(tensors, { config: JSON.stringify(model.config) }));
+  }
+}
+
+/** A model's parameters under tsformer's names, then the workload's inputs. */
+function weightsAndInputs(model: TransformerEncoderModel, s: EncoderShape, labels: number): StoredTensorInput[] {
+  const inputs = encoderInputs(s, labels);
+  return [
+    ...model.namedParameters().map(([name, p]) => ({ name, shape: p.shape, data: p.data })),
     { name: "input.ids", shape: [s.batch, s.seq], data: inputs.ids },
     { name: "input.mask", shape: [s.batch, s.seq], data: inputs.mask },
     { name: "input.labels", shape: [s.batch], data: inputs.labels },
   ];
-  const noDecay = named.map(([name]) => name).filter((name) => !decaysByDefault(name));
-  writeFileSync(path, serializeSafetensors(tensors, { no_decay: JSON.stringify(noDecay) }));
+}
+
+/** W4's file: the BertModel's weights and the inputs, and the parameters AdamW does not decay in the metadata. */
+function bertFile(w: BertTrainWorkload): Uint8Array {
+  const model = benchBert(w);
+  const noDecay = model.namedParameters().map(([name]) => name).filter((name) => !decaysByDefault(name));
+  return serializeSafetensors(weightsAndInputs(model, w.shape, w.labels), { no_decay: JSON.stringify(noDecay) });
 }
 
 /**
@@ -60,8 +86,9 @@ export function writeTorchInputs(w: BertTrainWorkload, path: string): void {
  * with a thread pool of its own (OpenBLAS's pthreads build, MKL) to the same count. OpenMP threads wait passively
  * (sleep at once, as tsformer's workers do after 1–2 ms): spinning ones collapse on a shared machine — W4-tiny's
  * 2-thread step took 0.7–3.6 s with libgomp's default wait and 0.12–0.48 s passive on this 2-core VM, under load.
+ * PYTHONDONTWRITEBYTECODE keeps the peer's import of pytorch_encoder.py from leaving a __pycache__ in the tree.
  */
 export function peerEnv(threads: number): NodeJS.ProcessEnv {
   const n = String(threads);
-  return { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, OMP_WAIT_POLICY: "PASSIVE" };
+  return { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, OMP_WAIT_POLICY: "PASSIVE", PYTHONDONTWRITEBYTECODE: "1" };
 }

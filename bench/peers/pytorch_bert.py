@@ -1,4 +1,5 @@
-"""The benchmark's PyTorch peer for W4 and W4-tiny (a BERT fine-tuning step), run by bench/orchestrate.ts.
+"""The benchmark's PyTorch peer, run by bench/orchestrate.ts: W4 and W4-tiny (a BERT fine-tuning step) here, W1, W2,
+W3 and K1 in pytorch_encoder.py.
 
 A peer, never a dependency: `npm run bench` starts it only where `python3` imports torch. It speaks the Node
 children's protocol (bench/protocol.ts) as JSON lines: one message per line on stdin (setup, run, output,
@@ -6,8 +7,9 @@ reset-peak, release, exit), one answer per line on stdout (started, ready, ran, 
 argv[1] is the system spec as JSON: {"system": "pytorch", "threads": N}; with `--probe` instead, it prints torch's
 version and the BLAS its matrix products run on, as one JSON object, and exits.
 
-The model is tsformer's BertModel in plain torch, on the weights and inputs the parent wrote with tsformer's names
-into a safetensors file: word + learned position + token-type-0 embeddings, the embedding LayerNorm and dropout,
+Every workload is set up from a safetensors file the parent wrote (bench/peers/pytorch.ts): tsformer's parameters
+under tsformer's names, loaded here as a state_dict, and the inputs as `input.*`. W4's model is tsformer's BertModel
+in plain torch: word + learned position + token-type-0 embeddings, the embedding LayerNorm and dropout,
 torch.nn.TransformerEncoderLayer (post-LN, exact GELU, dropout on the attention probabilities, after attention,
 after the activation and after the feed-forward: where tsformer puts it), BERT's tanh pooler on [CLS] and a linear
 classifier; cross-entropy; torch.optim.AdamW with weight decay off for the parameters the file's metadata lists.
@@ -23,8 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pytorch_encoder import Forward, Gemm, Train, batch_of
+
 
 def send(message):
+    """One protocol message to the parent, as a JSON line on stdout."""
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
 
@@ -44,6 +49,7 @@ def peak_rss_mib():
 
 
 def reset_peak_rss():
+    """Resets the kernel's peak-RSS mark (Linux), so the next peak_rss_mib covers what follows only."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -118,38 +124,40 @@ def torch_name(name):
     return prefix + ".".join(rest + [kind]), None
 
 
-class Step:
-    """One workload set up: the model, AdamW, the inputs, and the dropout-free check every system runs."""
+def torch_state(tensors):
+    """tsformer's parameters (the file's tensors but `input.*`) as this peer's state_dict, q/k/v packed into in_proj;
+    and each key's tsformer name (a packed key: one of its q/k/v names, which all decay alike)."""
+    state, names, packed = {}, {}, {}
+    for name, t in tensors.items():
+        if name.startswith("input."):
+            continue
+        key, slot = torch_name(name)
+        names.setdefault(key, name)
+        if slot is None:
+            state[key] = t
+        else:
+            packed.setdefault(key, [None, None, None])[slot] = t
+    for key, parts in packed.items():
+        state[key] = torch.cat(parts, 0)
+    return state, names
 
-    def __init__(self, workload, path):
-        if workload["kind"] != "bert-train":
-            raise ValueError(f"the PyTorch peer runs the BERT fine-tuning workloads only, not {workload['id']}")
-        tensors, metadata = read_safetensors(path)
+
+class BertStep:
+    """W4 set up: the model, AdamW, the inputs, and the dropout-free check every system runs."""
+
+    def __init__(self, workload, tensors, metadata, state, names):
         shape = workload["shape"]
         self.model = Bert(shape, workload["labels"], workload["dropout"])
-        no_decay = set(json.loads(metadata["no_decay"]))
-        state, decays, packed = {}, {}, {}
-        for name, t in tensors.items():
-            if name.startswith("input."):
-                continue
-            key, slot = torch_name(name)
-            decays[key] = name not in no_decay
-            if slot is None:
-                state[key] = t
-            else:
-                packed.setdefault(key, [None, None, None])[slot] = t
-        for key, parts in packed.items():
-            state[key] = torch.cat(parts, 0)
         self.model.load_state_dict(state, strict=True)
+        no_decay = set(json.loads(metadata["no_decay"]))
         params = dict(self.model.named_parameters())
+        decays = {k: names[k] not in no_decay for k in params}
         groups = [
             {"params": [p for k, p in params.items() if decays[k]], "weight_decay": workload["weightDecay"]},
             {"params": [p for k, p in params.items() if not decays[k]], "weight_decay": 0.0},
         ]
         self.optimizer = torch.optim.AdamW(groups, lr=workload["lr"], betas=(0.9, 0.999), eps=1e-8)
-        self.ids = tensors["input.ids"].long().reshape(shape["batch"], shape["seq"])
-        self.padding = tensors["input.mask"].reshape(shape["batch"], shape["seq"]) == 0
-        self.labels = tensors["input.labels"].long()
+        self.ids, self.padding, self.labels = batch_of(tensors, shape)
         self.model.eval()
         check_loss = self.step()
         with torch.no_grad():
@@ -158,11 +166,31 @@ class Step:
         self.model.train()
 
     def step(self):
+        """One fine-tuning step; returns its loss."""
         loss = F.cross_entropy(self.model(self.ids, self.padding), self.labels)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         return loss.item()
+
+    def run(self):
+        """One timed step (dropout on)."""
+        self.step()
+
+    def output(self):
+        """The check: the dropout-free step's loss, then the logits after it."""
+        return self.check
+
+
+def set_up(workload, path):
+    """The workload set up from the parent's file: an object with run() (one timed call) and output() (numbers)."""
+    tensors, metadata = read_safetensors(path)
+    if workload["kind"] == "gemm":
+        return Gemm(workload, tensors)
+    state, names = torch_state(tensors)
+    if workload["kind"] == "bert-train":
+        return BertStep(workload, tensors, metadata, state, names)
+    return (Forward if workload["kind"] == "forward" else Train)(workload, tensors, metadata, state)
 
 
 def probe():
@@ -182,6 +210,7 @@ def probe():
 
 
 def main():
+    """`--probe`, or the protocol loop: set up, run and report the workloads the parent sends, one message a line."""
     if sys.argv[1] == "--probe":
         return probe()
     spec = json.loads(sys.argv[1])
@@ -195,16 +224,16 @@ def main():
         try:
             if kind == "setup":
                 started = time.perf_counter()
-                current = Step(message["workload"], message["modelPath"])
+                current = set_up(message["workload"], message["modelPath"])
                 send({"type": "ready", "loadMs": (time.perf_counter() - started) * 1000, "loadPeakMiB": peak_rss_mib()})
             elif kind == "run":
                 if current is None:
                     raise RuntimeError("no workload set up")
                 started = time.perf_counter()
-                current.step()
+                current.run()
                 send({"type": "ran", "ms": (time.perf_counter() - started) * 1000})
             elif kind == "output":
-                send({"type": "output", "data": [x if math.isfinite(x) else None for x in current.check]})
+                send({"type": "output", "data": [x if math.isfinite(x) else None for x in current.output()]})
             elif kind == "reset-peak":
                 reset_peak_rss()
                 send({"type": "ran", "ms": 0})

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { ConfigError } from "../errors.ts";
-import { intOption } from "./model-option.ts";
+import { intOption, quantizeOption } from "./model-option.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
 /** The command's options. */
@@ -38,8 +38,7 @@ export function registerExportOnnx(program: Command): void {
         if (!options.out) throw new ConfigError("--out FILE.onnx is required: where to write the graph");
         const seqLen = intOption("--seq-len", options.seqLen, 1);
         const batch = intOption("--batch", options.batch, 1);
-        if (options.quantize !== undefined && options.quantize !== "int8") throw new ConfigError(`--quantize must be int8, got ${options.quantize}`);
-        const quantize = options.quantize === "int8" ? "int8" : undefined;
+        const quantize = quantizeOption(options.quantize);
         const { loadBert } = await import("../models/load-bert.ts"); // on use: the CLI starts without the engine
         const { model } = await loadBert(options.model, { mlmHead: false });
         const { writeOnnx } = await import("../models/onnx-export.ts"); // loaded on use: other commands never pay for protobufjs

@@ -6,6 +6,7 @@ import { registerDemo } from "./demo.ts";
 import { registerInspect } from "./inspect.ts";
 import { registerParity } from "./parity.ts";
 import { registerTrain } from "./train.ts";
+import { registerPretrain } from "./pretrain.ts";
 import { registerClassify, registerEval } from "./evaluate.ts";
 import { registerAttention } from "./attention.ts";
 import { registerEmbed } from "./embed.ts";
@@ -13,6 +14,7 @@ import { registerSimilarity } from "./similarity.ts";
 import { registerLab } from "./lab.ts";
 import { registerServe } from "./serve.ts";
 import { registerExportOnnx } from "./export-onnx.ts";
+import { registerFillMask } from "./fill-mask.ts";
 
 // Relaxed SIMD (fused multiply-add, ≈ 10–15 % faster matmul) ships behind this flag in Node 20's V8; newer
 // engines have it on. It must be set before the kernels are compiled.
@@ -30,6 +32,7 @@ registerParity(program);
 registerInspect(program);
 registerDemo(program);
 registerTrain(program);
+registerPretrain(program);
 registerEval(program);
 registerClassify(program);
 registerEmbed(program);
@@ -38,5 +41,6 @@ registerAttention(program);
 registerLab(program);
 registerServe(program);
 registerExportOnnx(program);
+registerFillMask(program);
 
 await program.parseAsync(process.argv);

@@ -95,11 +95,17 @@ function statusFor(e: unknown): number {
 /**
  * Sends one file. Size and bytes come from one open handle, so a file replaced or removed after the lookup is
  * sent whole or not at all; an open or stat failure is a 404/500 and a read failure after the headers cuts the
- * response off. Either way one line is logged and the server goes on: this never throws or rejects.
+ * response off. Either way one line is logged and the server goes on: this never throws or rejects. The handle is
+ * closed in one place: by the stream once one is piped, else in `finally`, where a failure to close is logged too
+ * (unless an earlier failure of this request was, which is the one worth reporting).
  */
 async function sendFile(file: string, request: IncomingMessage, response: ServerResponse,
   openFile: (path: string) => Promise<OpenFile>, log: (line: string) => void): Promise<void> {
-  const failed = (e: unknown): void => log(`tsformer serve: ${request.method} ${request.url}: ${String((e as Error).message).split("\n")[0]}`);
+  let logged = false;
+  const failed = (e: unknown): void => {
+    logged = true;
+    log(`tsformer serve: ${request.method} ${request.url}: ${String((e as Error).message).split("\n")[0]}`);
+  };
   let handle: OpenFile;
   try {
     handle = await openFile(file);
@@ -108,31 +114,34 @@ async function sendFile(file: string, request: IncomingMessage, response: Server
     answer(response, statusFor(e), statusFor(e) === 404 ? "not found" : "cannot read the file");
     return;
   }
-  let size: number;
+  let streaming = false;
   try {
-    const info = await handle.stat();
+    let info: { size: number; isFile(): boolean };
+    try {
+      info = await handle.stat();
+    } catch (e) {
+      failed(e);
+      answer(response, 500, "cannot read the file");
+      return;
+    }
     if (!info.isFile()) {
-      await handle.close();
       answer(response, 404, "not found");
       return;
     }
-    size = info.size;
-  } catch (e) {
-    failed(e);
-    await handle.close().catch(() => undefined); // the stat error is the one worth reporting
-    answer(response, 500, "cannot read the file");
-    return;
+    response.writeHead(200, { ...SECURITY_HEADERS, "Content-Type": MIME[extname(file)] ?? "application/octet-stream", "Content-Length": info.size });
+    if (request.method === "HEAD") {
+      response.end();
+      return;
+    }
+    // pipeline destroys both ends on an error, so a failed read ends this response (and only it) and frees the file
+    const stream = handle.createReadStream();
+    streaming = true;
+    pipeline(stream, response, (e) => {
+      if (e && e.code !== "ERR_STREAM_PREMATURE_CLOSE") failed(e); // premature close: the client went away
+    });
+  } finally {
+    if (!streaming) await handle.close().catch((e: unknown) => (logged ? undefined : failed(e)));
   }
-  response.writeHead(200, { ...SECURITY_HEADERS, "Content-Type": MIME[extname(file)] ?? "application/octet-stream", "Content-Length": size });
-  if (request.method === "HEAD") {
-    await handle.close().catch(failed);
-    response.end();
-    return;
-  }
-  // pipeline destroys both ends on an error, so a failed read ends this response (and only it) and frees the file
-  pipeline(handle.createReadStream(), response, (e) => {
-    if (e && e.code !== "ERR_STREAM_PREMATURE_CLOSE") failed(e); // premature close: the client went away
-  });
 }
 
 /** Starts serving `dir` on host:port (port 0 picks a free one). */

@@ -4,90 +4,52 @@
  */
 import type { Command } from "commander";
 import type { TrainConfig } from "../train/config.ts";
+import { type LoopFlags, addLoopOptions, defined, intFlag, numFlag } from "./flags.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
-interface TrainFlags {
+interface TrainFlags extends LoopFlags {
   config?: string;
   initFrom?: string;
   freezeEmbeddings?: boolean;
   freezeLayers?: string;
   layerDecay?: string;
   head?: TrainConfig["head"];
-  warmupRatio?: string;
+  reinit?: boolean;
   weightDecay?: string;
   maxLength?: string;
   train?: string;
   dev?: string;
-  out?: string;
-  epochs?: string;
-  batchSize?: string;
-  lr?: string;
-  seed?: string;
-  dModel?: string;
-  heads?: string;
-  dFf?: string;
-  layers?: string;
-  dropout?: string;
   optimizer?: TrainConfig["optimizer"]["name"];
   schedule?: TrainConfig["schedule"]["name"];
   warmup?: string;
-  maxSteps?: string;
-  saveEvery?: string;
-  patience?: string;
-  resume?: boolean;
-  json?: boolean;
-}
-
-function int(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got "${value}"`);
-  return n;
-}
-
-function num(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`${flag} must be a number, got "${value}"`);
-  return n;
-}
-
-/** Drops undefined leaves so they do not override the config file. */
-function defined(value: unknown): unknown {
-  if (typeof value !== "object" || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const d = defined(v);
-    if (d !== undefined && !(typeof d === "object" && d !== null && Object.keys(d).length === 0)) out[k] = d;
-  }
-  return out;
 }
 
 /** The flags as a partial config. */
 function flagsToConfig(f: TrainFlags): unknown {
   return defined({
     initFrom: f.initFrom,
-    freeze: { embeddings: f.freezeEmbeddings, layers: int(f.freezeLayers, "--freeze-layers") },
-    layerDecay: num(f.layerDecay, "--layer-decay"),
+    freeze: { embeddings: f.freezeEmbeddings, layers: intFlag(f.freezeLayers, "--freeze-layers") },
+    layerDecay: numFlag(f.layerDecay, "--layer-decay"),
     head: f.head,
-    tokenizer: { maxLength: int(f.maxLength, "--max-length") },
+    reinit: f.reinit,
+    tokenizer: { maxLength: intFlag(f.maxLength, "--max-length") },
     data: { train: f.train, dev: f.dev },
     out: f.out,
-    epochs: int(f.epochs, "--epochs"),
-    batchSize: int(f.batchSize, "--batch-size"),
-    seed: int(f.seed, "--seed"),
-    maxSteps: int(f.maxSteps, "--max-steps"),
-    saveEvery: int(f.saveEvery, "--save-every"),
-    patience: int(f.patience, "--patience"),
-    optimizer: { name: f.optimizer, lr: num(f.lr, "--lr"), weightDecay: num(f.weightDecay, "--weight-decay") },
-    schedule: { name: f.schedule, warmup: int(f.warmup, "--warmup"), warmupRatio: num(f.warmupRatio, "--warmup-ratio") },
-    model: { dModel: int(f.dModel, "--d-model"), heads: int(f.heads, "--heads"), dFF: int(f.dFf, "--d-ff"), numLayers: int(f.layers, "--layers"), dropout: num(f.dropout, "--dropout") },
+    epochs: intFlag(f.epochs, "--epochs"),
+    batchSize: intFlag(f.batchSize, "--batch-size"),
+    seed: intFlag(f.seed, "--seed"),
+    maxSteps: intFlag(f.maxSteps, "--max-steps"),
+    saveEvery: intFlag(f.saveEvery, "--save-every"),
+    patience: intFlag(f.patience, "--patience"),
+    optimizer: { name: f.optimizer, lr: numFlag(f.lr, "--lr"), weightDecay: numFlag(f.weightDecay, "--weight-decay") },
+    schedule: { name: f.schedule, warmup: intFlag(f.warmup, "--warmup"), warmupRatio: numFlag(f.warmupRatio, "--warmup-ratio") },
+    model: { dModel: intFlag(f.dModel, "--d-model"), heads: intFlag(f.heads, "--heads"), dFF: intFlag(f.dFf, "--d-ff"), numLayers: intFlag(f.layers, "--layers"), dropout: numFlag(f.dropout, "--dropout") },
   });
 }
 
 /** Registers the command. */
 export function registerTrain(program: Command): void {
-  program
+  addLoopOptions(program
     .command("train")
     .description("train a text classifier from scratch (the shipped SST-2 recipe) or fine-tune a pretrained folder (--init-from); <out>/best and <out>/last are Hugging Face folders")
     .option("--config <file>", "a JSON training config (see configs/); flags override it")
@@ -95,19 +57,13 @@ export function registerTrain(program: Command): void {
     .option("--freeze-embeddings", "keep the embedding tables and their LayerNorm as loaded")
     .option("--freeze-layers <n>", "keep the bottom n encoder layers as loaded")
     .option("--layer-decay <factor>", "layer-wise lr decay: layer i of L trains at lr·factor^(L−i), embeddings at lr·factor^(L+1)")
+    .option("--reinit", "with --init-from: the folder's architecture, vocabulary and tokenizer from random weights (the no-pretraining ablation)")
     .option("--head <mode>", "with --init-from: auto (keep the folder's head when it knows the data's labels), keep or new")
     .option("--max-length <n>", "longest input in tokens, [CLS]/[SEP] included (with --init-from: at most the position table)")
     .option("--train <file>", "training data: `<label> <text>` lines, TSV with a header, or JSONL {text, label}")
     .option("--dev <file>", "evaluation data, same formats")
-    .option("--out <dir>", "output folder")
-    .option("--epochs <n>").option("--batch-size <n>").option("--lr <rate>", "peak learning rate").option("--seed <n>")
-    .option("--d-model <n>").option("--heads <n>").option("--d-ff <n>").option("--layers <n>").option("--dropout <p>")
     .option("--optimizer <name>", "adamw, adam or sgd").option("--weight-decay <λ>", "AdamW's decoupled decay (never on biases or LayerNorm)")
-    .option("--schedule <name>", "linear, cosine, constant or noam").option("--warmup <steps>").option("--warmup-ratio <fraction>", "warmup as a fraction of all steps (replaces --warmup)")
-    .option("--max-steps <n>", "stop after n steps in all").option("--save-every <n>", "also save <out>/last every n steps")
-    .option("--patience <epochs>", "early stopping: epochs without a better dev accuracy")
-    .option("--resume", "continue the run saved in <out>/last exactly")
-    .option("--json", "print the summary as JSON")
+    .option("--schedule <name>", "linear, cosine, constant or noam").option("--warmup <steps>", "warmup steps (--warmup-ratio replaces it)"), "early stopping: epochs without a better dev accuracy")
     .action(async (flags: TrainFlags) => {
       await runCommand(program.opts<GlobalOptions>(), async () => {
         const [{ SingleBar }, { readTrainConfigFile, resolveTrainConfig }, { train }] = await Promise.all([

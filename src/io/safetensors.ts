@@ -121,6 +121,12 @@ export interface SafetensorsView {
    * F16/BF16/F64 converted. Throws CheckpointError when the tensor is not floating point or `out` has another length.
    */
   readInto(name: string, out: Float32Array): void;
+  /**
+   * Runs `f` with the file open: every read inside it goes through one descriptor (per shard, for a sharded view),
+   * closed when `f` returns or throws. A read outside opens the file for itself, so no descriptor outlives a load.
+   * For a file in memory it just runs `f`.
+   */
+  withOpenFile<T>(f: () => T): T;
 }
 
 /** Where a checked file's bytes come from: memory, or positioned reads of a file on disk. */
@@ -129,6 +135,8 @@ interface ByteSource {
   bytes(begin: number, length: number): Uint8Array;
   /** Copies bytes [begin, begin + out.length) into `out`, with no buffer in between. */
   copyTo(begin: number, out: Uint8Array): void;
+  /** Runs `f` with the source open (see SafetensorsView.withOpenFile). */
+  withOpen<T>(f: () => T): T;
 }
 
 /** The bytes of a file held in memory. */
@@ -136,13 +144,14 @@ function memorySource(bytes: Uint8Array): ByteSource {
   return {
     bytes: (begin, length) => bytes.subarray(begin, begin + length),
     copyTo: (begin, out) => out.set(bytes.subarray(begin, begin + out.length)),
+    withOpen: (f) => f(),
   };
 }
 
 /** The view of a file whose bytes `source` gives; `fileLength` is its size and `name` names it in errors. */
 function viewOf(source: ByteSource, fileLength: number, name: string): SafetensorsView {
   const err = (msg: string): CheckpointError => new CheckpointError(`${oneLine(name, 300)}: ${msg}`);
-  const { metadata, entries, dataStart } = readHeader(source.bytes, fileLength, err);
+  const { metadata, entries, dataStart } = source.withOpen(() => readHeader(source.bytes, fileLength, err));
   const byName = new Map(entries.map((e) => [e.name, e]));
   const entry = (tensor: string) => {
     const e = byName.get(tensor);
@@ -170,6 +179,7 @@ function viewOf(source: ByteSource, fileLength: number, name: string): Safetenso
       source.copyTo(dataStart + e.begin, bytes);
       toOrFromLE(bytes, 4);
     },
+    withOpenFile: (f) => source.withOpen(f),
   };
 }
 
@@ -181,9 +191,14 @@ export function openSafetensors(bytes: Uint8Array, source = "<buffer>"): Safeten
   return viewOf(memorySource(bytes), bytes.length, source);
 }
 
-/** Every tensor of a checked view, decoded. */
+/** Every tensor of a checked view, decoded in header order, its file opened once. */
+export function readAllTensors(view: SafetensorsView): Map<string, StoredTensor> {
+  return view.withOpenFile(() => new Map([...view.infos.keys()].map((name) => [name, view.read(name)])));
+}
+
+/** Every tensor of a checked view, decoded, with its metadata. */
 function readAll(view: SafetensorsView): SafetensorsContents {
-  return { metadata: view.metadata, tensors: new Map([...view.infos.keys()].map((name) => [name, view.read(name)])) };
+  return { metadata: view.metadata, tensors: readAllTensors(view) };
 }
 
 /** Parses a safetensors file held in memory (aligned tensors are views of `bytes`); `source` names it in errors. Throws CheckpointError. */
@@ -276,21 +291,43 @@ export function serializeSafetensors(tensors: Iterable<StoredTensorInput>, metad
   return out;
 }
 
-/** The "cannot read" error of a file, naming it and the system's code. */
-function readError(path: string, e: unknown): CheckpointError {
-  const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e);
-  return new CheckpointError(`${oneLine(path, 300)}: cannot read the file (${oneLine(code)})`, { cause: e });
+/** The system error code of a failed file operation (ENOENT, EACCES, …), or the error as text. */
+export function errorCode(e: unknown): string {
+  return typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e);
+}
+
+/** The "cannot read" error of a file (`what` it is: "the file", "the shard index"), naming it and the system's code. */
+export function readError(path: string, e: unknown, what = "the file"): CheckpointError {
+  return new CheckpointError(`${oneLine(path, 300)}: cannot read ${what} (${oneLine(errorCode(e))})`, { cause: e });
 }
 
 /** Largest read per call (Node refuses reads over 2 GiB). */
 const READ_CHUNK = 1 << 30;
 
-/** Positioned reads of the file at `path`, opening it for each call so that no descriptor outlives a load. */
+/**
+ * Positioned reads of the file at `path`. Inside `withOpen` they share one descriptor, opened on entry and closed on
+ * exit; a read outside opens the file for itself. Either way no descriptor outlives the call that opened it.
+ */
 function fileSource(path: string): ByteSource {
-  const copyTo = (begin: number, out: Uint8Array): void => {
-    let fd: number | null = null;
+  let held: number | null = null;
+  const withOpen = <T>(f: (fd: number) => T): T => {
+    if (held !== null) return f(held); // nested: the outer call owns the descriptor
+    let fd: number;
     try {
       fd = openSync(path, "r");
+    } catch (e) {
+      throw readError(path, e);
+    }
+    held = fd;
+    try {
+      return f(fd);
+    } finally {
+      held = null;
+      closeSync(fd);
+    }
+  };
+  const copyTo = (begin: number, out: Uint8Array): void => withOpen((fd) => {
+    try {
       for (let done = 0; done < out.length;) {
         const n = readSync(fd, out, done, Math.min(out.length - done, READ_CHUNK), begin + done);
         if (n === 0) throw new CheckpointError(`${oneLine(path, 300)}: the file ends at byte ${begin + done}, before byte ${begin + out.length}; it changed after its header was read`);
@@ -298,10 +335,8 @@ function fileSource(path: string): ByteSource {
       }
     } catch (e) {
       throw e instanceof CheckpointError ? e : readError(path, e);
-    } finally {
-      if (fd !== null) closeSync(fd);
     }
-  };
+  });
   return {
     bytes: (begin, length) => {
       const out = new Uint8Array(length);
@@ -309,6 +344,7 @@ function fileSource(path: string): ByteSource {
       return out;
     },
     copyTo,
+    withOpen,
   };
 }
 

@@ -4,10 +4,9 @@
  * The index is untrusted too: shard names must be plain file names inside the folder.
  */
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CheckpointError } from "../errors.ts";
-import { type SafetensorsView, type StoredTensor, type TensorInfo, oneLine, openSafetensorsFile, openSafetensorsFileSync } from "./safetensors.ts";
+import { type SafetensorsView, type StoredTensor, type TensorInfo, oneLine, openSafetensorsFileSync, readAllTensors, readError } from "./safetensors.ts";
 
 /** The index file's name, as `save_pretrained` writes it. */
 export const SHARD_INDEX_FILE = "model.safetensors.index.json";
@@ -15,12 +14,6 @@ export const SHARD_INDEX_FILE = "model.safetensors.index.json";
 /** True for a shard name that stays inside the folder: not empty, not absolute, no `..`, no separators. */
 function isPlainFileName(name: string): boolean {
   return name !== "" && name !== "." && name !== ".." && !/[/\\\0]/.test(name) && !/^[A-Za-z]:/.test(name);
-}
-
-/** The index's "cannot read" error. */
-function indexReadError(path: string, e: unknown): CheckpointError {
-  const code = typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e);
-  return new CheckpointError(`${oneLine(path, 300)}: cannot read the shard index (${oneLine(code)})`, { cause: e });
 }
 
 /** Checks the index text: a JSON object whose `weight_map` maps names to plain shard file names. */
@@ -73,36 +66,31 @@ function mergeShards(indexPath: string, weightMap: ReadonlyMap<string, string>, 
     infos,
     read: (name: string): StoredTensor => shardOf(name).read(name),
     readInto: (name: string, out: Float32Array): void => shardOf(name).readInto(name, out),
+    // every shard held open for the whole of f: each file is opened once however its tensors interleave
+    withOpenFile: <T>(f: () => T): T => [...shards.values()].reduce((inner: () => T, shard) => () => shard.withOpenFile(inner), f)(),
   };
 }
 
-/** Reads a sharded checkpoint folder's index and every shard's header; tensors are decoded on demand. Throws CheckpointError. */
-export async function openShardedSafetensors(dir: string): Promise<SafetensorsView> {
-  const indexPath = join(dir, SHARD_INDEX_FILE);
-  let text: string;
-  try {
-    text = await readFile(indexPath, "utf8");
-  } catch (e) {
-    throw indexReadError(indexPath, e);
-  }
-  const weightMap = parseIndex(indexPath, text);
-  const shards = new Map<string, SafetensorsView>();
-  for (const shard of shardNames(weightMap)) shards.set(shard, await openSafetensorsFile(join(dir, shard)));
-  return mergeShards(indexPath, weightMap, shards);
-}
-
-/** `openShardedSafetensors`, synchronously. */
+/**
+ * Reads a sharded checkpoint folder's index and every shard's header; tensors are decoded on demand. Throws
+ * CheckpointError. Synchronous: an index is tens of kilobytes and a header a few, so reading them does not block for long.
+ */
 export function openShardedSafetensorsSync(dir: string): SafetensorsView {
   const indexPath = join(dir, SHARD_INDEX_FILE);
   let text: string;
   try {
     text = readFileSync(indexPath, "utf8");
   } catch (e) {
-    throw indexReadError(indexPath, e);
+    throw readError(indexPath, e, "the shard index");
   }
   const weightMap = parseIndex(indexPath, text);
   const shards = new Map(shardNames(weightMap).map((shard) => [shard, openSafetensorsFileSync(join(dir, shard))]));
   return mergeShards(indexPath, weightMap, shards);
+}
+
+/** `openShardedSafetensorsSync` for async callers (as `openSafetensorsFile` is for one file). */
+export async function openShardedSafetensors(dir: string): Promise<SafetensorsView> {
+  return openShardedSafetensorsSync(dir);
 }
 
 /**
@@ -111,6 +99,5 @@ export function openShardedSafetensorsSync(dir: string): SafetensorsView {
  * unlisted extras are ignored, as `transformers` does). Throws CheckpointError naming the tensor and shard.
  */
 export async function readShardedSafetensors(dir: string): Promise<Map<string, StoredTensor>> {
-  const view = await openShardedSafetensors(dir);
-  return new Map([...view.infos.keys()].map((name) => [name, view.read(name)]));
+  return readAllTensors(await openShardedSafetensors(dir));
 }

@@ -8,23 +8,28 @@ import { diagonalMass, fmt, mean, meanAttentionMap, pct, scoreSymmetry, sig, tar
 import { type TaskBatch, copyPreviousTask } from "./tasks.ts";
 import { buildTokenModel, heldOutBatch, stepReaching, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
-import { byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { byMeasurement, cond, holds, type VerdictRule } from "./verdicts.ts";
+
+/** The conditions that both a rule and the evidence text read: one definition of each threshold. */
+const ACCURACY_GAP = cond("accuracy_separate_minus_shared", ">", 0.02);
+const SLOWER = cond("steps_to_90_shared_over_separate", ">=", 1.5);
+const SELF_AT_INIT = cond("init_self_attention_shared_over_separate", ">", 1.5);
 
 /** Q02's verdict rules. */
 const RULES = {
   complexRelations: {
     cases: [
       { when: [cond("accuracy_separate_minus_shared", ">", 0.1)], verdict: "supported" },
-      { when: [cond("accuracy_separate_minus_shared", ">", 0.02)], verdict: "nuanced" },
+      { when: [ACCURACY_GAP], verdict: "nuanced" },
       // Sharing that only slows learning down is a limit too, if a softer one.
-      { when: [cond("steps_to_90_shared_over_separate", ">=", 1.5)], verdict: "nuanced" },
+      { when: [SLOWER], verdict: "nuanced" },
     ],
     otherwise: "refuted",
   },
   selfCorrelation: {
     cases: [
-      { when: [cond("init_self_attention_shared_over_separate", ">", 1.5), cond("trained_self_attention_shared_over_separate", ">", 1.5), cond("shared_accuracy_over_chance", "<", 2)], verdict: "supported" },
-      { when: [cond("init_self_attention_shared_over_separate", ">", 1.5)], verdict: "nuanced" },
+      { when: [SELF_AT_INIT, cond("trained_self_attention_shared_over_separate", ">", 1.5), cond("shared_accuracy_over_chance", "<", 2)], verdict: "supported" },
+      { when: [SELF_AT_INIT], verdict: "nuanced" },
     ],
     otherwise: "refuted",
   },
@@ -79,26 +84,30 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
   const s90Sh = mean(sh.map((r) => r.s90));
   const s90Of = (rs: typeof rows): string => `${rs.every((r) => !r.s90Text.startsWith("≥")) ? "" : "≥ "}${fmt(mean(rs.map((r) => r.s90)))}`;
   const gap = accSep - accSh;
-  const slower = s90Sh >= 1.5 * s90Sep;
+  const limited = holds(ACCURACY_GAP, gap);
+  const stepsRatio = s90Sh / s90Sep;
+  const slower = holds(SLOWER, stepsRatio);
+  const initSelfRatio = initDiagSh / initDiagSep;
+  const selfAtInit = holds(SELF_AT_INIT, initSelfRatio);
 
   const claims: Claim[] = [
     {
       claim_zh: "若使用同一个权重矩阵，则可能会限制模型在捕捉复杂关系上的能力",
       claim_en: "Using one weight matrix for Q and K may limit the model's ability to capture complex relations.",
-      ...byMeasurement(RULES.complexRelations, { accuracy_separate_minus_shared: gap, steps_to_90_shared_over_separate: s90Sh / s90Sep }),
-      evidence: `With W_Q = W_K the score matrix is exactly symmetric (⟨S, Sᵀ⟩/⟨S, S⟩ = ${symSh.toFixed(6)}; ${fmt(symSepTrained)} for separate matrices after training), but softmax normalises each row on its own, so the attention need not be symmetric. On output-the-previous-token, separate matrices reached ${pct(accSep)} and shared ones ${pct(accSh)} (mean over ${heads.join("/")} heads${seeds.length > 1 ? ` and ${seeds.length} seeds` : ""}), with ${fmt(prevSep)} vs ${fmt(prevSh)} of the attention on position i−1; 90% accuracy came at step ${s90Of(sep)} vs ${s90Of(sh)}${gap > 0.02 ? "" : slower ? ": sharing slowed learning rather than capping it" : ": no measurable limit on this relation"}.`,
-      evidence_zh: `W_Q = W_K 时分数矩阵严格对称（⟨S, Sᵀ⟩/⟨S, S⟩ = ${symSh.toFixed(6)}；训练后独立矩阵为 ${fmt(symSepTrained)}），但 softmax 对每一行单独归一化，注意力本身不必对称。在“输出前一个词”任务上，独立矩阵达到 ${pct(accSep)}，共享矩阵 ${pct(accSh)}（${heads.join("/")} 头${seeds.length > 1 ? `、${seeds.length} 个种子` : ""}平均），在位置 i−1 上的注意力分别为 ${fmt(prevSep)} 与 ${fmt(prevSh)}；达到 90% 准确率分别在第 ${s90Of(sep)} 与 ${s90Of(sh)} 步${gap > 0.02 ? "" : slower ? "：共享矩阵让学习变慢，而不是设了上限" : "：在这个关系上没有可测的限制"}。`,
+      ...byMeasurement(RULES.complexRelations, { accuracy_separate_minus_shared: gap, steps_to_90_shared_over_separate: stepsRatio }),
+      evidence: `With W_Q = W_K the score matrix is exactly symmetric (⟨S, Sᵀ⟩/⟨S, S⟩ = ${symSh.toFixed(6)}; ${fmt(symSepTrained)} for separate matrices after training), but softmax normalises each row on its own, so the attention need not be symmetric. On output-the-previous-token, separate matrices reached ${pct(accSep)} and shared ones ${pct(accSh)} (mean over ${heads.join("/")} heads${seeds.length > 1 ? ` and ${seeds.length} seeds` : ""}), with ${fmt(prevSep)} vs ${fmt(prevSh)} of the attention on position i−1; 90% accuracy came at step ${s90Of(sep)} vs ${s90Of(sh)}${limited ? "" : slower ? ": sharing slowed learning rather than capping it" : ": no measurable limit on this relation"}.`,
+      evidence_zh: `W_Q = W_K 时分数矩阵严格对称（⟨S, Sᵀ⟩/⟨S, S⟩ = ${symSh.toFixed(6)}；训练后独立矩阵为 ${fmt(symSepTrained)}），但 softmax 对每一行单独归一化，注意力本身不必对称。在“输出前一个词”任务上，独立矩阵达到 ${pct(accSep)}，共享矩阵 ${pct(accSh)}（${heads.join("/")} 头${seeds.length > 1 ? `、${seeds.length} 个种子` : ""}平均），在位置 i−1 上的注意力分别为 ${fmt(prevSep)} 与 ${fmt(prevSh)}；达到 90% 准确率分别在第 ${s90Of(sep)} 与 ${s90Of(sh)} 步${limited ? "" : slower ? "：共享矩阵让学习变慢，而不是设了上限" : "：在这个关系上没有可测的限制"}。`,
     },
     {
       claim_zh: "注意力计算就相当于每个输入项与自身进行比较，注意力权重会更多地倾向于自我相关，捕捉不了全局依赖关系",
       claim_en: "Attention then amounts to comparing each item with itself: the weights lean towards self-correlation and miss global dependencies.",
       ...byMeasurement(RULES.selfCorrelation, {
-        init_self_attention_shared_over_separate: initDiagSh / initDiagSep, trained_self_attention_shared_over_separate: trDiagSh / trDiagSep, shared_accuracy_over_chance: accSh * task.vocab,
+        init_self_attention_shared_over_separate: initSelfRatio, trained_self_attention_shared_over_separate: trDiagSh / trDiagSep, shared_accuracy_over_chance: accSh * task.vocab,
       }),
-      evidence: initDiagSh > 1.5 * initDiagSep
+      evidence: selfAtInit
         ? `Shared matrices do favour the own position, since S_ii = ‖q_i‖²: self-attention ${fmt(initDiagSh)} at initialisation against ${fmt(initDiagSep)} for separate ones (uniform ${fmt(uniform)}), and ${fmt(trDiagSh)} against ${fmt(trDiagSep)} after training; but "cannot capture global dependencies" overstates it — the shared models still reached ${pct(accSh)} (chance ${pct(1 / task.vocab)}) on a task that is all about another position, with ${fmt(prevSh)} of their attention on i−1.`
         : `Shared matrices did not favour the own position: self-attention ${fmt(initDiagSh)} at initialisation against ${fmt(initDiagSep)} for separate ones (uniform ${fmt(uniform)}), ${fmt(trDiagSh)} against ${fmt(trDiagSep)} after training.`,
-      evidence_zh: initDiagSh > 1.5 * initDiagSep
+      evidence_zh: selfAtInit
         ? `共享矩阵确实偏向自身位置，因为 S_ii = ‖q_i‖²：初始化时自注意 ${fmt(initDiagSh)}，独立矩阵为 ${fmt(initDiagSep)}（均匀 ${fmt(uniform)}）；训练后分别为 ${fmt(trDiagSh)} 与 ${fmt(trDiagSep)}。但“捕捉不了全局依赖”言过其实——在一个完全依赖另一位置的任务上，共享模型仍达到 ${pct(accSh)}（随机猜测 ${pct(1 / task.vocab)}），把 ${fmt(prevSh)} 的注意力放在 i−1 上。`
         : `共享矩阵并没有偏向自身：初始化时自注意 ${fmt(initDiagSh)}，独立矩阵 ${fmt(initDiagSep)}（均匀 ${fmt(uniform)}），训练后 ${fmt(trDiagSh)} 与 ${fmt(trDiagSep)}。`,
     },

@@ -64,10 +64,18 @@ function sizeField(json: Record<string, unknown>, key: string, source: string, m
   if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
     throw new ConfigError(`${source}: field "${key}" must be a ${min === 1 ? "positive" : "non-negative"} integer, got ${JSON.stringify(json[key])}`);
   }
-  if (v > MAX_CONFIG_SIZE) {
-    throw new ConfigError(`${source}: field "${key}" is ${v}, above ${MAX_CONFIG_SIZE}: token ids and tensor sizes are 32-bit integers, so no model has that many; fix config.json`);
-  }
+  checkSizeLimit(v, `field "${key}"`, source);
   return v;
+}
+
+/**
+ * The one size limit of every config format (config.json's fields here, a tsformer checkpoint's in param-shapes.ts):
+ * a ConfigError naming the field as the config spells it when `value` is above MAX_CONFIG_SIZE.
+ */
+export function checkSizeLimit(value: number, field: string, source: string): void {
+  if (value > MAX_CONFIG_SIZE) {
+    throw new ConfigError(`${source}: ${field} is ${value}, above ${MAX_CONFIG_SIZE}: token ids and tensor sizes are 32-bit integers, so no model has that many; fix config.json`);
+  }
 }
 
 /** Parses and checks a BertConfig JSON object; every refusal names the field. */
@@ -187,6 +195,9 @@ export function bertEncoderConfig(b: BertConfig): EncoderModelConfig {
     scaleEmbedding: t?.scaleEmbedding ?? false, typeVocabSize: b.typeVocabSize, embeddingNorm: t?.embeddingNorm ?? true,
     activation: b.hiddenAct, normFirst: t?.normFirst ?? false, layerNormEps: b.layerNormEps, dropout: b.hiddenDropoutProb,
     finalNorm: t?.finalNorm ?? false, padId: b.padTokenId, embeddingInitStd: 0.02,
+    // Plain BERT has no dropout inside the FFN (HF BertIntermediate); tsformer's own encoders, exported with a
+    // "tsformer" object, were trained with PyTorch's TransformerEncoderLayer dropout there and keep it.
+    ffnDropout: t ? b.hiddenDropoutProb : 0,
   });
 }
 

@@ -206,6 +206,11 @@ class PlaceholderRng extends Rng {
  * them (tsformer ties the decoder to the word embeddings, as HF does) and every value is checked to be finite.
  */
 export function buildBertModel(plan: BertWeightsPlan, view: SafetensorsView, source: string, allowNonFinite = false): BertModel {
+  return view.withOpenFile(() => fillBertModel(plan, view, source, allowNonFinite)); // one descriptor per file for every read
+}
+
+/** `buildBertModel` inside the view's `withOpenFile`. */
+function fillBertModel(plan: BertWeightsPlan, view: SafetensorsView, source: string, allowNonFinite: boolean): BertModel {
   for (const name of plan.buffers) checkArangeBuffer(view.read(name), source);
   const rng = new PlaceholderRng(0);
   const model = new BertModel(plan.config, rng, { mlmHead: plan.mlmHead });

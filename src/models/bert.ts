@@ -48,6 +48,27 @@ export interface BertOutput extends ModelOutput {
 export interface BertModelOptions {
   /** Add the masked-LM head (`mlm_head.*`, decoder tied to the word embeddings). Default false. */
   mlmHead?: boolean;
+  /**
+   * Add BERT's pooler (default true). BertForMaskedLM has none; without one, `poolerOutput` is the [CLS] hidden
+   * state of a plain BERT config.
+   */
+  pooler?: boolean;
+}
+
+/**
+ * BERT's initialisation of every parameter (Hugging Face `BertPreTrainedModel._init_weights`): matrices and
+ * embedding tables N(0, std²) with std = `initializer_range`, the padding row of the word embeddings zero, biases
+ * zero, LayerNorm weights one. For pretraining from scratch; loading a checkpoint overwrites all of it.
+ */
+export function initBertWeights(model: BertModel, rng: Rng): void {
+  const std = model.bertConfig.initializerRange ?? BERT_INITIALIZER_RANGE;
+  for (const [name, p] of model.namedParameters()) {
+    const d = p.data;
+    if (p.rank === 2) for (let i = 0; i < d.length; i++) d[i] = rng.normal() * std;
+    else d.fill(name.endsWith(".weight") ? 1 : 0); // rank 1: LayerNorm weights, biases
+  }
+  const cols = model.embedding.weight.shape[1];
+  model.embedding.weight.data.fill(0, model.config.padId * cols, (model.config.padId + 1) * cols);
 }
 
 /**
@@ -69,7 +90,7 @@ export class BertModel extends TransformerEncoderModel {
     this.bertConfig = config;
     const initStd = config.initializerRange ?? BERT_INITIALIZER_RANGE;
     const pooling = config.tsformer?.pooling ?? "pooler";
-    this.pooler = pooling === "pooler" ? this.registerModule("pooler", new BertPooler(config.hiddenSize, rng, initStd)) : null;
+    this.pooler = pooling === "pooler" && options.pooler !== false ? this.registerModule("pooler", new BertPooler(config.hiddenSize, rng, initStd)) : null;
     this.classifierDropout = this.registerModule("classifier_dropout", new Dropout(config.classifierDropout ?? config.hiddenDropoutProb, rng));
     this.classifier = config.labels ? this.registerModule("classifier", new Linear(config.hiddenSize, config.labels.length, { rng })) : null;
     this.mlmHead = options.mlmHead ? this.registerModule("mlm_head", new BertLMPredictionHead(this.embedding.weight, {

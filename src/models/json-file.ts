@@ -1,10 +1,7 @@
 /** Reading the JSON files of a model folder (config.json, tokenizer_config.json): one-line errors naming the file. */
 import { readFileSync } from "node:fs";
 import { CheckpointError } from "../errors.ts";
-import { oneLine } from "../io/safetensors.ts";
-
-/** The system error code of a failed file operation (ENOENT, EACCES, …), or the error as text. */
-export const errno = (e: unknown): string => (typeof e === "object" && e !== null && "code" in e ? String(e.code) : String(e));
+import { errorCode, oneLine, readError } from "../io/safetensors.ts";
 
 /** Reads a JSON object file; `missing` says what to do when it does not exist. */
 export function readJsonObject(path: string, missing: string): Record<string, unknown> {
@@ -12,7 +9,7 @@ export function readJsonObject(path: string, missing: string): Record<string, un
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new CheckpointError(errno(e) === "ENOENT" ? `${path}: not found; ${missing}` : `${path}: cannot read the file (${errno(e)})`);
+    throw errorCode(e) === "ENOENT" ? new CheckpointError(`${path}: not found; ${missing}`) : readError(path, e);
   }
   let json: unknown;
   try {

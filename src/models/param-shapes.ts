@@ -8,7 +8,7 @@ import { CheckpointError, ConfigError, ShapeError, formatShape } from "../errors
 import { estimateActivationBytes, memoryLimit } from "../nn/memory.ts";
 import type { EncoderModelConfig } from "../nn/model.ts";
 import { oneLine } from "../io/safetensors.ts";
-import { MAX_CONFIG_SIZE } from "./bert-config.ts";
+import { checkSizeLimit } from "./bert-config.ts";
 
 /** One dimension of a parameter as a config sets it: the field with its value (for messages), and the size. */
 export interface Dim { text: string; size: number }
@@ -31,11 +31,7 @@ const dim = (field: string, size: number): Dim => ({ text: `${field} ${size}`, s
 
 /** Refuses sizes no model can have (see MAX_CONFIG_SIZE) before anything is compared or allocated, naming the field. */
 export function checkSizeBounds(c: EncoderModelConfig, f: SizeFields, configPath: string): void {
-  for (const key of ["vocabSize", "dModel", "heads", "dFF", "numLayers", "maxPositions", "typeVocabSize"] as const) {
-    if (c[key] > MAX_CONFIG_SIZE) {
-      throw new ConfigError(`${configPath}: ${f[key]} is ${c[key]}, above ${MAX_CONFIG_SIZE}: token ids and tensor sizes are 32-bit integers, so no model has that many; fix the config`);
-    }
-  }
+  for (const key of ["vocabSize", "dModel", "heads", "dFF", "numLayers", "maxPositions", "typeVocabSize"] as const) checkSizeLimit(c[key], f[key], configPath);
 }
 
 /**

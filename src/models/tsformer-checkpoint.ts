@@ -7,15 +7,16 @@
  * (writing them, and the trainer's state files, is src/train/checkpoint.ts). Every size in config.json is checked
  * against the weights' header before the model is allocated.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError, ConfigError } from "../errors.ts";
 import { loadIntoModule } from "../io/load.ts";
-import { type StoredTensor, isFloatDType, openSafetensorsFileSync, readSafetensorsFileSync } from "../io/safetensors.ts";
+import { isFloatDType, openSafetensorsFileSync, readAllTensors } from "../io/safetensors.ts";
 import { encoderConfig, type EncoderModelConfig } from "../nn/model.ts";
 import { BertTokenizer } from "../text/wordpiece.ts";
 import { Vocabulary } from "../text/vocab.ts";
 import { type ClassifierConfig, EncoderClassifier } from "./classifier.ts";
+import { readJsonObject } from "./json-file.ts";
 import { type SizeFields, type StoredShape, checkComputedPositions, checkLayerCount, checkSizeBounds, compareShapes, encoderParameterShapes } from "./param-shapes.ts";
 
 /** How text is turned into ids for this model. */
@@ -52,20 +53,10 @@ const FIELDS: SizeFields = {
   typeVocabSize: "classifier.encoder.typeVocabSize",
 };
 
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new CheckpointError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : `not valid JSON (${(e as Error).message})`}`);
-  }
-}
-
 /** Reads and checks a checkpoint's config.json. */
 function readCheckpointConfig(dir: string): CheckpointConfig {
   const path = join(dir, "config.json");
-  const json = readJson(path);
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new CheckpointError(`${path}: expected a JSON object`);
-  const raw = json as Partial<CheckpointConfig> & Record<string, unknown>;
+  const raw = readJsonObject(path, "a tsformer checkpoint folder needs the config.json that training writes") as Partial<CheckpointConfig> & Record<string, unknown>;
   if (raw.format !== "tsformer") {
     const hint = raw.model_type !== undefined ? " (a Hugging Face config: load it with --model as a BERT folder)" : "";
     throw new CheckpointError(`${path}: not a tsformer checkpoint (field "format" is ${JSON.stringify(raw.format)})${hint}`);
@@ -95,13 +86,8 @@ function readCheckpointConfig(dir: string): CheckpointConfig {
 }
 
 /** The tokenizer a checkpoint's settings describe, over its vocabulary. */
-export function tokenizerFor(vocab: Vocabulary, settings: TokenizerSettings): BertTokenizer {
+function tokenizerFor(vocab: Vocabulary, settings: TokenizerSettings): BertTokenizer {
   return new BertTokenizer(vocab, { doLowerCase: settings.doLowerCase, stripAccents: settings.stripAccents });
-}
-
-/** The tensors of a safetensors file (synchronously: checkpoints are small enough); errors name the file. */
-export function readTensors(path: string): Map<string, StoredTensor> {
-  return readSafetensorsFileSync(path).tensors;
 }
 
 /** Compares config.json's sizes with the shapes the weights' header declares; nothing of the model is allocated yet. */
@@ -137,7 +123,6 @@ export function loadCheckpoint(dir: string, options: { allowNonFinite?: boolean 
   const floats = [...view.infos.values()].filter((t) => isFloatDType(t.dtype));
   checkWeightsAgainstConfig(config.classifier, new Map(floats.map((t) => [t.name, { file: t.name, shape: t.shape }])), weights, join(dir, "config.json"));
   const model = new EncoderClassifier(config.classifier);
-  const tensors = new Map([...view.infos.keys()].map((name) => [name, view.read(name)]));
-  loadIntoModule(model, tensors, { rename: (n) => n, source: weights, allowNonFinite: options.allowNonFinite });
+  loadIntoModule(model, readAllTensors(view), { rename: (n) => n, source: weights, allowNonFinite: options.allowNonFinite });
   return { model, tokenizer: tokenizerFor(vocab, config.tokenizer), config, dir };
 }

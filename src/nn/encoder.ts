@@ -22,6 +22,11 @@ export interface EncoderLayerOptions {
   layerNormEps?: number;
   /** Dropout on each sub-layer's output (and inside attention and the FFN), in training. */
   dropout?: number;
+  /**
+   * Dropout between the FFN's two linear layers (default `dropout`, as PyTorch's nn.TransformerEncoderLayer; BERT
+   * has none there: Hugging Face's BertIntermediate applies only the activation).
+   */
+  ffnDropout?: number;
   /** Residual connections around each sub-layer (default true; off only for the lab, Q07). */
   residual?: boolean;
   /** LayerNorm after/before each sub-layer (default true; off only for the lab, Q07). */
@@ -72,7 +77,7 @@ export class EncoderLayer extends Module {
       dModel: options.dModel, heads: options.heads, dropout, rng, ...options.attention,
     }));
     this.ffn = this.registerModule("ffn", new FeedForward({
-      dModel: options.dModel, dFF: options.dFF, activation: options.activation, dropout, rng,
+      dModel: options.dModel, dFF: options.dFF, activation: options.activation, dropout: options.ffnDropout ?? dropout, rng,
     }));
     const useNorm = options.layerNorm ?? true;
     this.norm1 = useNorm ? this.registerModule("norm1", new LayerNorm(options.dModel, eps)) : null;

@@ -46,6 +46,8 @@ export interface EncoderModelConfig {
   normFirst: boolean;
   layerNormEps: number;
   dropout: number;
+  /** Dropout between the FFN's two linear layers (default `dropout`; BERT: 0). */
+  ffnDropout?: number;
   /** LayerNorm after the last layer. */
   finalNorm: boolean;
   /** The padding token id (its embedding row starts at zero). */
@@ -122,7 +124,7 @@ export class TransformerEncoderModel extends Module {
     this.embeddingDropout = this.registerModule("embedding_dropout", new Dropout(config.dropout, rng));
     this.encoder = this.registerModule("encoder", new Encoder({
       dModel: d, heads: config.heads, dFF: config.dFF, numLayers: config.numLayers, activation: config.activation,
-      normFirst: config.normFirst, layerNormEps: config.layerNormEps, dropout: config.dropout, finalNorm: config.finalNorm,
+      normFirst: config.normFirst, layerNormEps: config.layerNormEps, dropout: config.dropout, ffnDropout: config.ffnDropout, finalNorm: config.finalNorm,
       residual: config.residual, layerNorm: config.layerNorm, attention: config.attention, rng,
     }));
   }

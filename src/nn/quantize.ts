@@ -37,7 +37,7 @@ export function quantizeWeight(weight: Tensor): QuantizedWeight {
 }
 
 /** Every Linear in a module tree, each once (a layer shared by two parents, such as W_Q = W_K, counts once). */
-function linearsOf(model: Module): Linear[] {
+export function linearsOf(model: Module): Linear[] {
   const found = new Set<Linear>();
   const visit = (m: Module): void => {
     if (m instanceof Linear) found.add(m);

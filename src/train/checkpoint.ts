@@ -4,7 +4,7 @@
  *   model.safetensors  the parameters, F32, under PyTorch-style names (see src/io/names.ts)
  *   vocab.txt          the WordPiece vocabulary, line i = token id i
  * and, for checkpoints a training run can resume from, trainer_state.json and optimizer.safetensors. Reading them
- * is src/models/tsformer-checkpoint.ts (the model layer's one loader needs it), re-exported here for the trainer.
+ * is src/models/tsformer-checkpoint.ts (`loadCheckpoint`: the model layer's one loader needs it).
  * Saving writes a complete sibling folder, fsyncs it and renames it into place: a crash at any point leaves the
  * previous checkpoint or the new one, never a mix (see src/io/atomic.ts).
  */
@@ -14,8 +14,6 @@ import { toStoredInputs } from "../io/state.ts";
 import type { EncoderClassifier } from "../models/classifier.ts";
 import type { CheckpointConfig, TokenizerSettings } from "../models/tsformer-checkpoint.ts";
 import type { Vocabulary } from "../text/vocab.ts";
-
-export { type CheckpointConfig, type LoadedClassifier, type TokenizerSettings, loadCheckpoint, readTensors, tokenizerFor } from "../models/tsformer-checkpoint.ts";
 
 /** The files of a checkpoint folder, ready to write (extra files: the trainer's state). */
 export function checkpointFiles(model: EncoderClassifier, vocab: Vocabulary, tokenizer: TokenizerSettings,

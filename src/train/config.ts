@@ -8,6 +8,8 @@ import { ConfigError } from "../errors.ts";
 import type { Pooling } from "../models/pooling.ts";
 import type { EncoderModelConfig } from "../nn/model.ts";
 import type { DataFormat } from "./data.ts";
+import type { OptimizerSettings } from "./optim.ts";
+import type { ScheduleSettings } from "./schedule.ts";
 
 /** Everything a training run needs. Paths are relative to the working directory. */
 export interface TrainConfig {
@@ -18,15 +20,20 @@ export interface TrainConfig {
    * vocabulary and tokenizer are kept; `model`, `vocab` and `tokenizer` may only restate them (or shorten maxLength).
    */
   initFrom?: string;
+  /**
+   * With `initFrom`: keep the folder's architecture, vocabulary and tokenizer but start from BERT's random
+   * initialisation instead of its weights — the same model trained from scratch, the ablation of pretraining.
+   */
+  reinit: boolean;
   /** The vocabulary: `file` (a vocab.txt used as is) or a compact one cut from `base` by the training texts. */
   vocab: { file?: string; base?: string; minFrequency?: number; maxSize?: number };
   /** With `initFrom` both fields default to the folder's (lower-casing, model_max_length / position table). */
   tokenizer: { doLowerCase?: boolean; maxLength?: number };
   /** With `initFrom` every field defaults to the folder's; only dropout and classifierDropout may differ. */
   model: Partial<Omit<EncoderModelConfig, "vocabSize">> & { pooling?: Pooling; classifierDropout?: number };
-  optimizer: { name: "adamw" | "adam" | "sgd"; lr: number; weightDecay?: number; beta1?: number; beta2?: number; eps?: number; momentum?: number };
+  optimizer: OptimizerSettings;
   /** `warmupRatio` (a fraction of all steps), when set, replaces `warmup` (a step count). */
-  schedule: { name: "constant" | "linear" | "cosine" | "noam"; warmup: number; warmupRatio?: number; minLr?: number };
+  schedule: ScheduleSettings;
   /** Parameters left exactly as loaded: the embeddings, and the bottom `layers` encoder layers. */
   freeze: { embeddings: boolean; layers: number };
   /**
@@ -78,6 +85,7 @@ const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   freeze: { embeddings: false, layers: 0 },
   layerDecay: 1,
   head: "auto",
+  reinit: false,
 };
 
 /**
@@ -104,15 +112,15 @@ function isObject(v: unknown): v is Json {
 }
 
 /** Deep-merges `override` into `base` (objects merge, everything else replaces). */
-function merge<T>(base: T, override: unknown): T {
+export function mergeConfig<T>(base: T, override: unknown): T {
   if (!isObject(base) || !isObject(override)) return (override === undefined ? base : override) as T;
   const out: Json = { ...base };
-  for (const [k, v] of Object.entries(override)) out[k] = k in out ? merge(out[k], v) : v;
+  for (const [k, v] of Object.entries(override)) out[k] = k in out ? mergeConfig(out[k], v) : v;
   return out as T;
 }
 
-/** Reads a JSON config file (its unknown top-level fields are refused, so typos do not pass silently). */
-export function readTrainConfigFile(path: string): unknown {
+/** Reads a JSON config file; top-level fields not in `known` are refused, so typos do not pass silently. */
+export function readConfigFile(path: string, known: readonly string[]): Json {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
@@ -120,22 +128,28 @@ export function readTrainConfigFile(path: string): unknown {
     throw new ConfigError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such config file" : `not valid JSON (${(e as Error).message})`}`);
   }
   if (!isObject(json)) throw new ConfigError(`${path}: expected a JSON object`);
-  const known = [...Object.keys(DEFAULT_TRAIN_CONFIG), "initFrom"];
   for (const key of Object.keys(json)) {
     if (!known.includes(key)) throw new ConfigError(`${path}: unknown field "${key}" (known: ${known.join(", ")})`);
   }
   return json;
 }
 
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new ConfigError(`train config: ${message}`);
+/** Reads a training config file (`tsformer train --config`). */
+export function readTrainConfigFile(path: string): unknown {
+  return readConfigFile(path, [...Object.keys(DEFAULT_TRAIN_CONFIG), "initFrom"]);
 }
 
-/** Defaults ← file ← overrides, then checked. A layer with `initFrom` switches the defaults to the fine-tuning recipe. */
-export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
-  const fineTune = layers.some((l) => isObject(l) && typeof l.initFrom === "string" && l.initFrom !== "");
-  const c = layers.reduce<TrainConfig>((acc, layer) => merge(acc, layer), fineTune ? FINE_TUNE_DEFAULTS : DEFAULT_TRAIN_CONFIG);
-  check(typeof c.data.train === "string" && c.data.train.length > 0, "no training data: give --train FILE or a --config whose data.train names a file");
+/** The settings every training loop config has (train and pretrain), as `checkLoopConfig` checks them. */
+export interface LoopConfigFields {
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  optimizer: OptimizerSettings;
+  schedule: ScheduleSettings;
+}
+
+/** Checks the shared loop settings; `check` throws the caller's ConfigError with the message. */
+export function checkLoopConfig(c: LoopConfigFields, check: (condition: boolean, message: string) => void): void {
   check(Number.isInteger(c.batchSize) && c.batchSize >= 1, `batchSize must be a positive integer, got ${c.batchSize}`);
   check(Number.isInteger(c.epochs) && c.epochs >= 1, `epochs must be a positive integer, got ${c.epochs}`);
   check(Number.isInteger(c.seed) && c.seed >= 0, `seed must be a non-negative integer, got ${c.seed}`);
@@ -145,6 +159,18 @@ export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
   check(c.schedule.warmup >= 0, "schedule.warmup must be ≥ 0");
   const ratio = c.schedule.warmupRatio;
   check(ratio === undefined || (ratio >= 0 && ratio <= 1), `schedule.warmupRatio must be in [0, 1], got ${ratio}`);
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new ConfigError(`train config: ${message}`);
+}
+
+/** Defaults ← file ← overrides, then checked. A layer with `initFrom` switches the defaults to the fine-tuning recipe. */
+export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
+  const fineTune = layers.some((l) => isObject(l) && typeof l.initFrom === "string" && l.initFrom !== "");
+  const c = layers.reduce<TrainConfig>((acc, layer) => mergeConfig(acc, layer), fineTune ? FINE_TUNE_DEFAULTS : DEFAULT_TRAIN_CONFIG);
+  check(typeof c.data.train === "string" && c.data.train.length > 0, "no training data: give --train FILE or a --config whose data.train names a file");
+  checkLoopConfig(c, check);
   check(c.labelSmoothing >= 0 && c.labelSmoothing < 1, "labelSmoothing must be in [0, 1)");
   const maxLength = c.tokenizer.maxLength;
   check(maxLength === undefined || (Number.isInteger(maxLength) && maxLength >= 3), "tokenizer.maxLength must be an integer ≥ 3");
@@ -156,6 +182,7 @@ export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
     check(c.model.pooling !== undefined && ["mean", "cls", "max"].includes(c.model.pooling), `model.pooling must be mean, cls or max, got ${c.model.pooling}`);
     check(c.vocab.file !== undefined || c.vocab.base !== undefined, "vocab needs a file or a base vocabulary to cut a compact one from");
     check(c.head === "auto", "head applies to --init-from only: a model trained from scratch always gets a new head");
+    check(!c.reinit, "reinit applies to --init-from only: it takes the folder's architecture and starts from random weights");
   }
   return c;
 }

@@ -30,6 +30,18 @@ export interface EvalResult {
   n: number;
 }
 
+/** How many rows of logits (N, C) have their largest entry (the first, at ties) at the row's target class. */
+export function correctPredictions(logits: Tensor, targets: ArrayLike<number>): number {
+  const [rows, classes] = logits.shape;
+  let correct = 0;
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits.data[r * classes + c] > logits.data[r * classes + best]) best = c;
+    if (best === targets[r]) correct++;
+  }
+  return correct;
+}
+
 /** Token ids of a text for a classifier: [CLS] text [SEP], truncated to maxLength. */
 export function encodeText(tokenizer: BertTokenizer, text: string, maxLength: number): number[] {
   return tokenizer.encode(text, null, { maxLength, truncation: "longest_first" }).inputIds;
@@ -45,12 +57,7 @@ export function evaluate(model: ClassifierModel, examples: readonly EncodedExamp
     for (const { batch } of evalBatches(examples, batchSize, model.config.padId)) {
       const logits = classifierLogits(model, batch.ids, batch.attentionMask);
       lossSum += crossEntropy(logits, batch.labels).item() * batch.labels.data.length;
-      const classes = logits.shape[1];
-      for (let b = 0; b < batch.labels.data.length; b++) {
-        let best = 0;
-        for (let c = 1; c < classes; c++) if (logits.data[b * classes + c] > logits.data[b * classes + best]) best = c;
-        if (best === batch.labels.data[b]) correct++;
-      }
+      correct += correctPredictions(logits, batch.labels.data);
     }
   });
   model.train(wasTraining);

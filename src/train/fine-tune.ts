@@ -6,12 +6,20 @@
  */
 import { readFileSync } from "node:fs";
 import { ConfigError, DataError } from "../errors.ts";
-import { BertModel } from "../models/bert.ts";
+import { BERT_INITIALIZER_RANGE, BertModel } from "../models/bert.ts";
+import { initBertLinear } from "../models/masked-lm.ts";
 import type { LoadedBert } from "../models/load-bert.ts";
+import type { TsformerArchitecture } from "../models/bert-config.ts";
+import type { Pooling } from "../models/pooling.ts";
 import type { EncoderModelConfig } from "../nn/model.ts";
 import type { Rng } from "../tensor/random.ts";
 import type { TrainConfig } from "./config.ts";
 import { classIdsFor } from "./data.ts";
+
+/** Plain BERT in the terms of config.json's "tsformer" object: what a pooling change starts from. */
+const PLAIN_BERT_ARCHITECTURE: TsformerArchitecture = {
+  positional: "learned", scaleEmbedding: false, embeddingNorm: true, normFirst: false, finalNorm: false, pooling: "pooler",
+};
 
 /** A config field of the model section, its flag and its config.json name, for messages. */
 const ARCHITECTURE_FIELDS: readonly [keyof EncoderModelConfig, string, string][] = [
@@ -47,10 +55,6 @@ export function checkAgainstFolder(config: TrainConfig, loaded: LoadedBert): str
     const given = config.model[key as keyof TrainConfig["model"]];
     if (given !== undefined && given !== folder[key]) throw contradiction(setting, given, dir, field, folder[key]);
   }
-  const folderPooling = loaded.config.tsformer?.pooling ?? "pooler";
-  if (config.model.pooling !== undefined && config.model.pooling !== folderPooling) {
-    throw contradiction("model.pooling", config.model.pooling, dir, "tsformer.pooling (BERT: the [CLS] pooler)", folderPooling);
-  }
   const lower = config.tokenizer.doLowerCase;
   if (lower !== undefined && lower !== loaded.tokenizerSettings.doLowerCase) {
     throw contradiction("tokenizer.doLowerCase", lower, dir, "tokenizer_config.json do_lower_case", loaded.tokenizerSettings.doLowerCase);
@@ -60,6 +64,11 @@ export function checkAgainstFolder(config: TrainConfig, loaded: LoadedBert): str
     throw new ConfigError(`--max-length ${maxLength} is above the position table of ${dir}/config.json (max_position_embeddings ${loaded.config.maxPositionEmbeddings}); give at most ${loaded.config.maxPositionEmbeddings}`);
   }
   const notes: string[] = [];
+  const folderPooling = loaded.config.tsformer?.pooling ?? "pooler";
+  if (config.model.pooling !== undefined && config.model.pooling !== folderPooling) {
+    if (config.head === "keep") throw new ConfigError(`--head keep with model.pooling "${config.model.pooling}": the folder's head reads its ${folderPooling === "pooler" ? "[CLS] pooler" : `${folderPooling} pooling`}; keep the folder's pooling or use a new head`);
+    notes.push(`pooling: ${config.model.pooling} over the last hidden states instead of the folder's ${folderPooling === "pooler" ? "[CLS] pooler" : folderPooling}, with a new head; the saved folders record it in config.json's "tsformer" object, which only tsformer honours`);
+  }
   if (config.vocab.file !== undefined) {
     const text = readFileSync(config.vocab.file, "utf8").replace(/\r?\n$/, "");
     if (text !== loaded.tokenizer.vocab.toText().replace(/\r?\n$/, "")) {
@@ -81,8 +90,9 @@ export interface HeadChoice {
 }
 
 /** Keeps the folder's head or makes a new one, as `config.head` says, for data with these (display) labels. */
-export function chooseHead(mode: TrainConfig["head"], loaded: LoadedBert, dataLabels: readonly string[], trainFile: string): HeadChoice {
-  const existing = loaded.model.classifier ? loaded.config.labels : null;
+export function chooseHead(mode: TrainConfig["head"], loaded: LoadedBert, dataLabels: readonly string[], trainFile: string, pooling?: Pooling): HeadChoice {
+  const samePooling = pooling === undefined || pooling === (loaded.config.tsformer?.pooling ?? "pooler");
+  const existing = loaded.model.classifier && samePooling ? loaded.config.labels : null;
   const classes = existing ? classIdsFor(existing, dataLabels) : null;
   const list = (labels: readonly string[]): string => labels.join(", ");
   if (mode === "keep") {
@@ -96,7 +106,7 @@ export function chooseHead(mode: TrainConfig["head"], loaded: LoadedBert, dataLa
   if (mode === "auto" && existing && classes) {
     return { labels: [...existing], classOf: classes, keep: true, note: `head: kept the folder's classifier (its labels ${list(existing)} cover the data's)` };
   }
-  const why = !existing ? "the folder has none" : mode === "new" ? "--head new" : `its labels (${list(existing)}) differ from the data's`;
+  const why = !samePooling ? `model.pooling ${pooling} replaces the folder's pooling` : !existing ? "the folder has none" : mode === "new" ? "--head new" : `its labels (${list(existing)}) differ from the data's`;
   return { labels: [...dataLabels], classOf: dataLabels.map((_, i) => i), keep: false, note: `head: new classifier for ${dataLabels.length} labels (${list(dataLabels)}): ${why}` };
 }
 
@@ -104,17 +114,16 @@ export function chooseHead(mode: TrainConfig["head"], loaded: LoadedBert, dataLa
  * The model to fine-tune: a fresh BertModel of the folder's architecture (so dropout draws from the trainer's
  * seeded generator), the folder's weights copied in, and the head kept or made new.
  */
-export function modelFromFolder(loaded: LoadedBert, head: HeadChoice, dropout: number | undefined, rng: Rng): BertModel {
-  const config = { ...loaded.config, labels: head.labels, hiddenDropoutProb: dropout ?? loaded.config.hiddenDropoutProb };
+export function modelFromFolder(loaded: LoadedBert, head: HeadChoice, dropout: number | undefined, rng: Rng, pooling?: Pooling): BertModel {
+  const folder = loaded.config;
+  const tsformer = pooling === undefined || pooling === (folder.tsformer?.pooling ?? "pooler") ? folder.tsformer
+    : { ...(folder.tsformer ?? PLAIN_BERT_ARCHITECTURE), pooling };
+  const config = { ...folder, labels: head.labels, hiddenDropoutProb: dropout ?? folder.hiddenDropoutProb, tsformer };
   const model = new BertModel(config, rng);
-  const weights = new Map([...loaded.model.stateDict()].filter(([name]) => head.keep || !name.startsWith("classifier.")));
+  const weights = new Map([...loaded.model.stateDict()].filter(([name]) => (head.keep || !name.startsWith("classifier.")) && (model.pooler !== null || !name.startsWith("pooler."))));
   // Not strict: a new head is not in `weights`, and a loaded masked-LM head has no place in a classifier.
   model.loadStateDict(weights, { strict: false, source: loaded.dir });
-  if (!head.keep && model.classifier) {
-    // BERT's initialisation of a new head (HF _init_weights, initializer_range 0.02), drawn from the trainer's generator.
-    const w = model.classifier.weight.data;
-    for (let i = 0; i < w.length; i++) w[i] = rng.normal() * 0.02;
-    model.classifier.bias?.data.fill(0);
-  }
+  // BERT's initialisation of a new head (HF _init_weights), drawn from the trainer's generator.
+  if (!head.keep && model.classifier) initBertLinear(model.classifier, config.initializerRange ?? BERT_INITIALIZER_RANGE, rng);
   return model;
 }

@@ -189,3 +189,21 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   }
   return norm;
 }
+
+/** The optimizer section of a training config (train and pretrain configs share it). */
+export interface OptimizerSettings {
+  name: "adamw" | "adam" | "sgd";
+  lr: number;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  momentum?: number;
+}
+
+/** The optimizer a config's section names, over these parameters. */
+export function optimizerFromConfig(o: OptimizerSettings, params: NamedParameter[]): Optimizer {
+  if (o.name === "sgd") return new SGD(params, { lr: o.lr, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 0 });
+  const options = { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay };
+  return o.name === "adam" ? new Adam(params, options) : new AdamW(params, options);
+}

@@ -26,3 +26,18 @@ export function warmupDecaySchedule(options: { peak: number; warmup: number; tot
     return minLr + (peak - minLr) * factor;
   };
 }
+
+/** The schedule section of a training config: `warmupRatio` (a fraction of all steps), when set, replaces `warmup`. */
+export interface ScheduleSettings {
+  name: "constant" | "linear" | "cosine" | "noam";
+  warmup: number;
+  warmupRatio?: number;
+  minLr?: number;
+}
+
+/** The schedule a config's section names, peaking at `lr`, over `totalSteps` steps. */
+export function scheduleFromConfig(s: ScheduleSettings, lr: number, totalSteps: number, dModel: number): Schedule {
+  const warmupSteps = s.warmupRatio !== undefined ? Math.round(s.warmupRatio * totalSteps) : s.warmup;
+  if (s.name === "noam") return noamSchedule(dModel, Math.max(1, warmupSteps), lr); // lr acts as the paper's scale factor
+  return warmupDecaySchedule({ peak: lr, warmup: Math.min(warmupSteps, totalSteps), total: totalSteps, decay: s.name, minLr: s.minLr });
+}

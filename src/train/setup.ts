@@ -4,6 +4,10 @@
  * folder's BERT, vocabulary and tokenizer, kept exactly (see fine-tune.ts). Both go through the one folder loader.
  */
 import { join } from "node:path";
+import { CheckpointError } from "../errors.ts";
+import { BERT_INITIALIZER_RANGE, initBertWeights } from "../models/bert.ts";
+import { openSafetensorsFile } from "../io/safetensors.ts";
+import { toHfBertName } from "../io/names.ts";
 import { type LoadedBert, loadBert } from "../models/load-bert.ts";
 import { EncoderClassifier } from "../models/classifier.ts";
 import type { ExportTokenizerSettings } from "../models/export.ts";
@@ -66,9 +70,13 @@ export async function fineTuneSetup(config: TrainConfig, trainSet: Dataset, rng:
   const loaded: LoadedBert = pretrained ?? await loadBert(config.initFrom as string, { mlmHead: false });
   const notes = [...loaded.notes, ...checkAgainstFolder(config, loaded)];
   const dataLabels = displayLabels(config, trainSet);
-  const head = chooseHead(config.head, loaded, dataLabels, config.data.train);
+  const head = chooseHead(config.head, loaded, dataLabels, config.data.train, config.model.pooling);
   notes.push(head.note);
-  const model = modelFromFolder(loaded, head, config.model.dropout, rng);
+  const model = modelFromFolder(loaded, head, config.model.dropout, rng, config.model.pooling);
+  if (config.reinit) {
+    initBertWeights(model, rng);
+    notes.push(`reinit: the folder's architecture, vocabulary and tokenizer with BERT's random initialisation (N(0, ${model.bertConfig.initializerRange ?? BERT_INITIALIZER_RANGE}²)), not its weights`);
+  }
   const maxLength = config.tokenizer.maxLength ?? loaded.maxLength;
   return {
     model, vocab: loaded.tokenizer.vocab, tokenizer: loaded.tokenizer,
@@ -77,8 +85,24 @@ export async function fineTuneSetup(config: TrainConfig, trainSet: Dataset, rng:
   };
 }
 
-/** The saved weights of `lastDir` copied into the run's model (names and shapes must match exactly). */
+/**
+ * The weights `last/` saved copied straight into the run's model: every parameter is read under the name
+ * `hfFolderFiles` wrote it as, and names, shapes and tensor count must match exactly (no second model is built).
+ */
 export async function restoreWeights(model: TransformerEncoderModel, lastDir: string): Promise<void> {
-  const saved = await loadBert(lastDir, { mlmHead: false });
-  model.loadStateDict(saved.model.stateDict(), { source: join(lastDir, "model.safetensors") });
+  const path = join(lastDir, "model.safetensors");
+  const view = await openSafetensorsFile(path);
+  const state = model.stateDict();
+  const prefixed = state.has("classifier.weight") || state.has("mlm_head.bias");
+  const expected = [...state].map(([name, t]) => ({ hf: toHfBertName(name, prefixed) ?? name, t }));
+  const extra = [...view.infos.keys()].filter((n) => !expected.some((e) => e.hf === n));
+  if (extra.length > 0) throw new CheckpointError(`${path}: weights do not match the run's model: unexpected ${extra.map((n) => `'${n}'`).join(", ")}`);
+  view.withOpenFile(() => {
+    for (const { hf, t } of expected) {
+      const info = view.infos.get(hf);
+      if (!info) throw new CheckpointError(`${path}: weights do not match the run's model: '${hf}' is missing`);
+      if (info.shape.join() !== t.shape.join()) throw new CheckpointError(`${path}: '${hf}' is (${info.shape.join(", ")}), the run's model has (${t.shape.join(", ")})`);
+      view.readInto(hf, t.data);
+    }
+  });
 }

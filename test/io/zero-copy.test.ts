@@ -1,12 +1,14 @@
 /** Reading safetensors as the format intends: the header alone for inspect, views where aligned, one copy into a model. */
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import fs, { cpSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CheckpointError, ShapeError } from "../../src/errors.ts";
-import { openSafetensors, openSafetensorsFileSync, parseSafetensors, serializeSafetensors } from "../../src/io/safetensors.ts";
-import { loadBert } from "../../src/models/load-bert.ts";
+import { openSafetensors, openSafetensorsFileSync, parseSafetensors, readSafetensorsFileSync, serializeSafetensors } from "../../src/io/safetensors.ts";
+import { SHARD_INDEX_FILE, readShardedSafetensors } from "../../src/io/sharded.ts";
+import { loadBert, loadBertSync } from "../../src/models/load-bert.ts";
 import { cli } from "../cli/run-cli.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "tsformer-zero-copy-"));
@@ -80,4 +82,66 @@ test("a NaN in the weights is still refused with the tensor's name and position,
   const loaded = await loadBert(dir, { allowNonFinite: true });
   const weight = loaded.model.stateDict().get("encoder.layers.1.ffn.linear2.weight")!;
   assert.ok(Number.isNaN(weight.data[3 * weight.shape[1] + 5]));
+});
+
+/** Runs `f` counting the files fs.openSync opens (by path) and the descriptors fs.closeSync closes. */
+async function countingOpens<T>(f: () => T | Promise<T>): Promise<{ result: T; opened: string[]; closed: number }> {
+  const { openSync, closeSync } = fs;
+  const opened: string[] = [];
+  let closed = 0;
+  fs.openSync = (...args: Parameters<typeof openSync>) => {
+    opened.push(String(args[0]));
+    return openSync(...args);
+  };
+  fs.closeSync = (fd: number) => {
+    closed++;
+    closeSync(fd);
+  };
+  syncBuiltinESMExports(); // the named imports of node:fs in src/ now see the counting versions
+  try {
+    return { result: await f(), opened, closed };
+  } finally {
+    fs.openSync = openSync;
+    fs.closeSync = closeSync;
+    syncBuiltinESMExports();
+  }
+}
+
+test("reading a file's tensors opens it once for the header and once for all its tensors, and closes every descriptor", async () => {
+  const path = join(tmp, "counted.safetensors");
+  writeFileSync(path, file);
+  const all = await countingOpens(() => readSafetensorsFileSync(path));
+  assert.deepEqual([...all.result.tensors.keys()], ["w", "ids"]);
+  assert.deepEqual(all.opened, [path, path]);
+  assert.equal(all.closed, 2);
+  // A read outside withOpenFile opens the file for itself, and closes it.
+  const view = openSafetensorsFileSync(path);
+  const single = await countingOpens(() => [view.read("w"), view.read("ids")]);
+  assert.deepEqual(single.opened, [path, path]);
+  assert.equal(single.closed, 2);
+  // A failing read inside withOpenFile still closes the descriptor.
+  const failing = await countingOpens(() => assert.throws(() => view.withOpenFile(() => view.read("nope")), /no tensor 'nope'/));
+  assert.equal(failing.closed, failing.opened.length);
+
+  const model = "test/fixtures/bert_model/bert_model_l2_h32";
+  const loaded = await countingOpens(() => loadBertSync(model));
+  const weights = join(model, "model.safetensors");
+  assert.ok(loaded.result.model.stateDict().size > 20);
+  assert.equal(loaded.opened.filter((p) => p === weights).length, 2, loaded.opened.join("\n"));
+  assert.equal(loaded.closed, loaded.opened.length);
+});
+
+test("a sharded checkpoint opens each shard once for its header and once for its tensors", async () => {
+  const dir = join(tmp, "counted-shards");
+  mkdirSync(dir);
+  const shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"];
+  writeFileSync(join(dir, shards[0]), serializeSafetensors([{ name: "a", shape: [2], data: new Float32Array([1, 2]) }, { name: "c", shape: [1], data: new Float32Array([5]) }]));
+  writeFileSync(join(dir, shards[1]), serializeSafetensors([{ name: "b", shape: [1], data: new Float32Array([3]) }]));
+  // tensors of the two shards interleave in the index's order
+  writeFileSync(join(dir, SHARD_INDEX_FILE), JSON.stringify({ weight_map: { a: shards[0], b: shards[1], c: shards[0] } }));
+  const r = await countingOpens(() => readShardedSafetensors(dir));
+  assert.deepEqual([...r.result].map(([name, t]) => [name, [...t.data]]), [["a", [1, 2]], ["b", [3]], ["c", [5]]]);
+  const counts = shards.map((s) => r.opened.filter((p) => p === join(dir, s)).length);
+  assert.deepEqual(counts, [2, 2]);
+  assert.equal(r.closed, r.opened.filter((p) => shards.some((s) => p === join(dir, s))).length);
 });

@@ -16,6 +16,9 @@ import { type LoadedBert, loadBert, loadBertSync } from "../../src/models/load-b
 import { sum } from "../../src/tensor/ops/reduce.ts";
 import { indexTensor } from "../../src/tensor/tensor.ts";
 import { noGrad } from "../../src/tensor/autograd.ts";
+import { Dropout } from "../../src/nn/layernorm.ts";
+import type { Module } from "../../src/nn/module.ts";
+import { Rng } from "../../src/tensor/random.ts";
 
 const MLM = "test/fixtures/bert_train/bert_train_mlm_l2_h32";
 const PLAIN = "test/fixtures/bert_model/bert_model_l2_h32";
@@ -132,4 +135,22 @@ test("loadBert → exportHfFolder → loadBert is exact for a BertForMaskedLM mo
   assert.deepEqual(mlmLogits(back), mlmLogits(original));
   const enc = (x: LoadedBert) => encodeTexts(x, ["a charming journey"]).output.poolerOutput.data;
   assert.deepEqual(enc(back), enc(original), "the pooler travels too");
+});
+
+test("dropout sits where Hugging Face's BERT has it: not between the FFN's linear layers (tsformer's own encoders keep it there)", () => {
+  /** Every Dropout module's probability, by dotted name. */
+  const dropouts = (m: Module, prefix = ""): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const [name, child] of m.namedChildren()) {
+      if (child instanceof Dropout) out.set(`${prefix}${name}`, child.p);
+      for (const [n, p] of dropouts(child, `${prefix}${name}.`)) out.set(n, p);
+    }
+    return out;
+  };
+  const config = { vocabSize: 20, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16, hiddenAct: "gelu" as const, maxPositionEmbeddings: 16, typeVocabSize: 2, layerNormEps: 1e-12, padTokenId: 0, hiddenDropoutProb: 0.1, labels: null };
+  const plain = dropouts(new BertModel(config, new Rng(1), { mlmHead: true }));
+  assert.equal(plain.get("encoder.layers.0.ffn.dropout"), 0);
+  for (const name of ["embedding_dropout", "encoder.layers.0.dropout1", "encoder.layers.0.dropout2"]) assert.equal(plain.get(name), 0.1, name);
+  const own = dropouts(new BertModel({ ...config, tsformer: { positional: "sinusoidal", scaleEmbedding: true, embeddingNorm: false, normFirst: false, finalNorm: false, pooling: "mean" } }, new Rng(1)));
+  assert.equal(own.get("encoder.layers.0.ffn.dropout"), 0.1);
 });

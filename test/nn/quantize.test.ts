@@ -6,7 +6,8 @@ import { ConfigError } from "../../src/errors.ts";
 import { EncoderClassifier } from "../../src/models/classifier.ts";
 import { Linear } from "../../src/nn/linear.ts";
 import { encoderConfig } from "../../src/nn/model.ts";
-import { dequantize, isQuantized, quantizeDynamic, quantizeRowsU7, quantizeWeight, roundHalfEven } from "../../src/nn/quantize.ts";
+import { ModuleList } from "../../src/nn/module.ts";
+import { dequantize, isQuantized, linearsOf, quantizeDynamic, quantizeRowsU7, quantizeWeight, roundHalfEven } from "../../src/nn/quantize.ts";
 import { noGrad } from "../../src/tensor/autograd.ts";
 import { Rng, indexTensor, tensor } from "../../src/tensor/index.ts";
 import { randomTensor } from "../helpers.ts";
@@ -78,8 +79,15 @@ test("quantizeDynamic quantizes every Linear of a model once; isQuantized and de
   assert.equal(isQuantized(model), false);
   const summary = quantizeDynamic(model);
   assert.equal(summary.linears, 2 * 6 + 1); // per layer Q, K, V, W_O and the FFN's two; the classifier
-  assert.equal(summary.parameters, 2 * (4 * 16 * 16 + 2 * 16 * 32) + 16 * 3);
-  assert.equal(summary.float32Bytes, 4 * summary.int8Bytes);
+  const weights = 2 * (4 * 16 * 16 + 2 * 16 * 32) + 16 * 3;
+  assert.equal(summary.parameters, weights);
+  // The bytes the summary reports are those of the arrays it made and of the float32 weights they stand for.
+  const linears = [...model.encoder.layers.items.flatMap((l) => [l.selfAttn.qProj, l.selfAttn.kProj, l.selfAttn.vProj, l.selfAttn.outProj, l.ffn.linear1, l.ffn.linear2]), model.classifier];
+  assert.equal(new Set(linears).size, summary.linears);
+  assert.equal(summary.int8Bytes, linears.reduce((n, l) => n + l.quantized!.values.byteLength, 0));
+  assert.equal(summary.float32Bytes, linears.reduce((n, l) => n + l.weight.data.byteLength, 0));
+  assert.equal(summary.int8Bytes, weights);
+  assert.equal(summary.float32Bytes, 4 * weights);
   assert.equal(isQuantized(model), true);
   const after = noGrad(() => model.forward(ids).logits);
   assert.notDeepEqual([...after.data], [...before.data]);
@@ -87,4 +95,17 @@ test("quantizeDynamic quantizes every Linear of a model once; isQuantized and de
   dequantize(model);
   assert.equal(isQuantized(model), false);
   assert.deepEqual([...noGrad(() => model.forward(ids).logits).data], [...before.data]);
+});
+
+test("linearsOf lists every Linear of a tree once, a layer registered under two parents included", () => {
+  const shared = new Linear(3, 2);
+  const model = new ModuleList([new ModuleList([shared, new Linear(2, 2)]), new ModuleList([shared])]);
+  const found = linearsOf(model);
+  assert.equal(found.length, 2);
+  assert.equal(found[0], shared);
+  const summary = quantizeDynamic(model);
+  assert.equal(summary.linears, 2);
+  assert.equal(summary.parameters, 3 * 2 + 2 * 2);
+  assert.equal(summary.int8Bytes, 10);
+  assert.equal(summary.float32Bytes, 40);
 });

@@ -13,8 +13,14 @@ import { test } from "node:test";
 import { recoverDirectory } from "../../src/io/atomic.ts";
 import { loadBert } from "../../src/models/load-bert.ts";
 import { Rng } from "../../src/tensor/index.ts";
+import { pretrain } from "../../src/train/pretrain.ts";
 import { train } from "../../src/train/trainer.ts";
+import { KILL_RUN_SETTINGS } from "./kill-settings.ts";
+import { tinyPretrainConfig } from "./pretrain-tiny.ts";
 import { tinyConfig } from "./tiny.ts";
+
+/** Which loop the child runs: classification training or masked-LM pretraining. */
+type Objective = "train" | "pretrain";
 
 const CHILD = join(import.meta.dirname, "train-child.ts");
 
@@ -29,9 +35,9 @@ interface ChildRun {
 }
 
 /** When to kill: after `saves` completed saves of last/, or (midSave) as soon as the next save starts. */
-function runAndKill(dir: string, resume: boolean, when: { saves: number; midSave: boolean } | null): Promise<ChildRun> {
+function runAndKill(dir: string, objective: Objective, resume: boolean, when: { saves: number; midSave: boolean } | null): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, ...(resume ? ["--resume"] : [])], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir, objective, ...(resume ? ["--resume"] : [])], { stdio: ["ignore", "pipe", "pipe"] });
     const run: ChildRun = { killed: false, startStep: -1, saved: [], killedMidSave: false };
     let pending = "";
     let stderr = "";
@@ -66,9 +72,11 @@ function runAndKill(dir: string, resume: boolean, when: { saves: number; midSave
 const lossCurve = (out: string): number[] => readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")
   .map((l) => JSON.parse(l) as { type: string; loss: number }).filter((m) => m.type === "step").map((m) => m.loss);
 
-test("SIGKILL after saves and during a save never corrupts the checkpoint; every restart resumes; the run ends identical", async () => {
-  const reference = tinyConfig(mkdtempSync(join(tmpdir(), "tsformer-kill-")), { epochs: 20, saveEvery: 1 });
-  await train(reference);
+/** Kills a run of `objective` at random moments, resumes it each time, and compares the end with an uninterrupted run. */
+async function killAndResume(objective: Objective): Promise<void> {
+  const referenceDir = mkdtempSync(join(tmpdir(), "tsformer-kill-"));
+  const referenceOut = objective === "train" ? (await train(tinyConfig(referenceDir, KILL_RUN_SETTINGS.train))).out
+    : (await pretrain(tinyPretrainConfig(referenceDir, KILL_RUN_SETTINGS.pretrain))).out;
   const dir = mkdtempSync(join(tmpdir(), "tsformer-kill-"));
   const last = join(dir, "run", "last");
   const rng = new Rng(Date.now() % 100000);
@@ -80,7 +88,7 @@ test("SIGKILL after saves and during a save never corrupts the checkpoint; every
   for (const when of plan) {
     if (when.midSave && midSaveKills > 0) continue;
     const resume = existsSync(join(last, "trainer_state.json"));
-    const run = await runAndKill(dir, resume, when);
+    const run = await runAndKill(dir, objective, resume, when);
     assert.ok(run.killed, "the child was killed before finishing");
     if (resume) {
       assert.equal(run.startStep, lastSaved, "the restart resumed from the last completed save");
@@ -97,10 +105,14 @@ test("SIGKILL after saves and during a save never corrupts the checkpoint; every
   }
   assert.ok(resumedAt.length >= 4, `restarts that resumed: ${resumedAt.join(", ")}`);
   assert.ok(midSaveKills >= 1, "at least one kill landed while a checkpoint was being written");
-  const final = await runAndKill(dir, true, null);
+  const final = await runAndKill(dir, objective, true, null);
   assert.equal(final.startStep, lastSaved);
-  assert.deepEqual(lossCurve(join(dir, "run")), lossCurve(reference.out));
+  assert.deepEqual(lossCurve(join(dir, "run")), lossCurve(referenceOut));
   const a = (await loadBert(join(dir, "run", "best"))).model.stateDict();
-  const b = (await loadBert(join(reference.out, "best"))).model.stateDict();
+  const b = (await loadBert(join(referenceOut, "best"))).model.stateDict();
   for (const [name, t] of a) assert.deepEqual([...t.data], [...b.get(name)!.data], name);
-});
+}
+
+test("training: SIGKILL after saves and during a save never corrupts the checkpoint; every restart resumes; the run ends identical", () => killAndResume("train"));
+
+test("pretraining: SIGKILL after saves and during a save never corrupts the checkpoint; every restart resumes; the run ends identical", () => killAndResume("pretrain"));

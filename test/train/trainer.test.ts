@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { CheckpointError } from "../../src/errors.ts";
 import { loadBert } from "../../src/models/load-bert.ts";
-import { loadCheckpoint } from "../../src/train/checkpoint.ts";
+import { loadCheckpoint } from "../../src/models/tsformer-checkpoint.ts";
 import { readDataset } from "../../src/train/data.ts";
 import { encodeText, evaluate } from "../../src/train/evaluate.ts";
 import { train } from "../../src/train/trainer.ts";

@@ -1,6 +1,6 @@
 /** Finding and launching a system Chromium for the explorer's browser tests (playwright-core downloads no browser). */
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type Page, chromium } from "playwright-core";
 
 /** Debian's and other usual places of Chromium, looked at after $CHROMIUM_PATH. */
 const USUAL_PLACES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium", "/usr/bin/google-chrome"];
@@ -30,4 +30,16 @@ export function launchChromium(executablePath: string): Promise<Browser> {
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
+}
+
+/**
+ * Collects what must not happen on an explorer page: page errors, console errors, and requests that leave the
+ * local server (the page works offline). The tests assert the returned list stays empty.
+ */
+export function watchPageProblems(page: Page, serverUrl: string): string[] {
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
+  page.on("request", (r) => void (/^(blob|data):/.test(r.url()) || r.url().startsWith(serverUrl) || problems.push(`request to ${r.url()}`)));
+  return problems;
 }

@@ -20,8 +20,9 @@ import { encoderConfig } from "../../src/nn/model.ts";
 import { Rng, indexTensor, noGrad } from "../../src/tensor/index.ts";
 import { softmax } from "../../src/tensor/ops/nn.ts";
 import { Vocabulary } from "../../src/text/vocab.ts";
-import { type LoadedClassifier, checkpointFiles, loadCheckpoint } from "../../src/train/checkpoint.ts";
-import { chromiumMissingReason, findChromium, launchChromium } from "./browser.ts";
+import { type LoadedClassifier, loadCheckpoint } from "../../src/models/tsformer-checkpoint.ts";
+import { checkpointFiles } from "../../src/train/checkpoint.ts";
+import { chromiumMissingReason, findChromium, launchChromium, watchPageProblems } from "./browser.ts";
 
 const SENTENCE = "The movie was good, but it was far too long";
 const BERT_FOLDER = "test/fixtures/bert_model/bert_seqcls_prefixed_l2_h40";
@@ -93,10 +94,7 @@ if (!chromiumPath) {
     browser = await launchChromium(chromiumPath);
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US" });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)));
-    page.on("request", (r) => void (/^(blob|data):/.test(r.url()) || r.url().startsWith(server!.url) || problems.push(`request to ${r.url()}`)));
+    const problems = watchPageProblems(page, server!.url);
 
     await page.goto(server.url);
     await page.waitForSelector('[data-key="prediction-main"]');

@@ -136,3 +136,41 @@ test("a file that cannot be opened, stat'ed or read gets 404 or 500 and one log 
     await server.close();
   }
 });
+
+test("a path that is not a file is a 404 and its handle is closed once; a failing close is logged, not lost", async () => {
+  const lines: string[] = [];
+  let closes = 0;
+  let closeFails = false;
+  const server = await startServer(site, 0, {
+    openFile: async (path) => {
+      const handle = await open(path);
+      return {
+        stat: () => handle.stat(),
+        createReadStream: () => handle.createReadStream(),
+        close: async () => {
+          closes++;
+          await handle.close();
+          if (closeFails) throw fsError("EIO", "i/o error, close");
+        },
+      };
+    },
+    log: (line) => lines.push(line),
+  });
+  try {
+    assert.equal((await get(server.port, "/lab")).status, 404, "a folder");
+    assert.equal(closes, 1);
+    assert.equal(lines.length, 0, lines.join("\n"));
+    closeFails = true;
+    assert.equal((await get(server.port, "/lab")).status, 404, "a folder whose handle fails to close");
+    assert.equal((await get(server.port, "/app.js", "HEAD")).status, 200, "HEAD closes the handle too");
+    assert.equal(closes, 3);
+    // the close failure is logged when the close settles, which may be just after the response went out
+    for (let i = 0; i < 100 && lines.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(lines.length, 2, lines.join("\n"));
+    for (const line of lines) assert.ok(line.includes("EIO") && line.includes("close"), line);
+    closeFails = false;
+    assert.equal((await get(server.port, "/app.js")).status, 200, "still serving");
+  } finally {
+    await server.close();
+  }
+});

@@ -4,20 +4,22 @@
  * keyboard focus on the element with the same data-key.
  */
 import { EngineClient } from "./client.ts";
-import { BASELINE, type ModelInfo, type WhatIf, isBaseline } from "./engine/protocol.ts";
-import { EXAMPLES } from "./examples.ts";
+import { BASELINE, FILL_MASK_SHOWN, type ModelInfo, type WhatIf, isBaseline } from "./engine/protocol.ts";
+import { EXAMPLES, FILL_EXAMPLES } from "./examples.ts";
+import { fillSlot, keptRestores } from "./fill-mask.ts";
 import { type StringKey, type Vars, detectLanguage, translate, translator } from "./i18n.ts";
 import type { SiteManifest } from "./site.ts";
-import type { Actions, AppState, LoadStage, View, ViewContext } from "./state.ts";
+import type { Actions, AppState, FillState, LoadStage, View, ViewContext } from "./state.ts";
 import { attentionView } from "./ui/attention-view.ts";
 import { el } from "./ui/dom.ts";
+import { fillMaskView } from "./ui/fill-mask-view.ts";
 import { modelLine, prediction, sentenceForm, statusLine, titleBar } from "./ui/header.ts";
 import { labView } from "./ui/lab-view.ts";
 import { modelFolderFiles, openModelPicker, pickName } from "./ui/model-picker.ts";
 import { pipelineView } from "./ui/pipeline-view.ts";
 import { whatIfView } from "./ui/whatif-view.ts";
 
-const VIEWS: readonly View[] = ["pipeline", "attention", "whatif", "lab"];
+const VIEWS: readonly View[] = ["pipeline", "attention", "fill-mask", "whatif", "lab"];
 const LANG_KEY = "tsformer-explorer-lang";
 
 /** The view and anchor a #hash names: #attention, or #lab-q04 (the lab, scrolled to Q04); other hashes (#main) name no view. */
@@ -33,6 +35,9 @@ class Explorer {
   private readonly client = new EngineClient(new URL("engine-worker.js", import.meta.url));
   private readonly root: HTMLElement;
   private runCounter = 0;
+  private fillCounter = 0;
+  /** The site's masked-LM model is being fetched into the worker (once). */
+  private loadingMaskedLm: Promise<boolean> | null = null;
 
   constructor(root: HTMLElement, site: SiteManifest) {
     this.root = root;
@@ -42,6 +47,7 @@ class Explorer {
       view: route(location.hash).view ?? "pipeline", site, backend: null, model: null, status: null, text: EXAMPLES[0],
       // `tsformer serve --quantize int8` prints the address with ?quantize=int8: start with the int8 switch on
       result: null, variant: null, whatIf: BASELINE, int8: new URLSearchParams(location.search).get("quantize") === "int8", layer: 0, head: 0, shownHeads: [], focus: null, compareHead: "mean",
+      fill: { text: FILL_EXAMPLES[0], result: null, restore: {}, layer: 0, head: "mean", shipped: null, status: null },
     };
     window.addEventListener("hashchange", () => this.showRoute());
   }
@@ -63,6 +69,11 @@ class Explorer {
     },
     openFiles: (files, onStage) => this.openFiles(files, onStage),
     openDefault: () => this.openDefault(),
+    setFill: (change) => this.setFill(change),
+    draftFill: (text) => {
+      this.state = { ...this.state, fill: { ...this.state.fill, text } };
+    },
+    fill: (text, restore) => void this.runFill(text, restore),
   };
 
   /** Starts the engine and runs the first example on the default model. */
@@ -75,6 +86,7 @@ class Explorer {
       if (this.state.site.defaultModel) {
         await this.openDefault();
       }
+      await this.showFill();
     } catch (e) {
       this.fail(e);
     }
@@ -101,8 +113,61 @@ class Explorer {
 
   /** Shows a newly loaded model from its first layer and head, and runs the current sentence on it. */
   private async loaded(model: ModelInfo, status: AppState["status"]): Promise<void> {
-    this.update({ model, status, layer: 0, head: 0, shownHeads: [], focus: null });
+    // The fill-mask result may come from the previous model: the view runs again when shown.
+    this.update({ model, status, layer: 0, head: 0, shownHeads: [], focus: null, fill: { ...this.state.fill, result: null } });
     await this.run(this.state.text);
+    await this.showFill();
+  }
+
+  /** Fetches the site's masked-LM model (models/mlm) into the worker's "masked-lm" place, once; false when it failed. */
+  private loadMaskedLm(): Promise<boolean> {
+    const files = this.state.site.maskedLmModel?.files ?? [];
+    this.loadingMaskedLm ??= (async () => {
+      this.setFill({ status: { kind: "busy", text: this.t("fill.loading") } });
+      try {
+        const shipped = await this.client.request({ kind: "load-url", slot: "masked-lm", name: "mlm", base: new URL("models/mlm/", location.href).href, files });
+        this.setFill({ shipped, status: null });
+        return true;
+      } catch (e) {
+        this.loadingMaskedLm = null; // showing the view again tries again
+        this.setFill({ status: { kind: "error", text: this.t("status.error", { message: e instanceof Error ? e.message : String(e) }) } });
+        return false;
+      }
+    })();
+    return this.loadingMaskedLm;
+  }
+
+  /** When the fill-mask view is shown: loads its model if needed and runs its sentence unless the result is current. */
+  private async showFill(): Promise<void> {
+    const slot = fillSlot(this.state.model, this.state.site);
+    if (this.state.view !== "fill-mask" || !this.state.backend || !slot) return;
+    if (slot === "masked-lm" && !(await this.loadMaskedLm())) return;
+    const { result, text, restore } = this.state.fill;
+    if (!result || result.slot !== slot || result.int8 !== this.state.int8) await this.runFill(text, restore);
+  }
+
+  /** Runs fill-mask on `text` with the view's model; `restore`: the tokens masked by a click, by position. */
+  async runFill(text: string, restore: Record<number, string> = {}): Promise<void> {
+    const slot = fillSlot(this.state.model, this.state.site);
+    if (!slot) return;
+    if (!text.trim()) {
+      this.setFill({ text, status: { kind: "error", text: this.t("sentence.empty") } });
+      return;
+    }
+    const ticket = ++this.fillCounter; // a newer run wins over a slower older one
+    this.setFill({ text, status: { kind: "busy", text: this.t("status.running") } });
+    if (slot === "masked-lm" && !(await this.loadMaskedLm())) return;
+    try {
+      const result = await this.client.request({ kind: "fill-mask", slot, text, topK: FILL_MASK_SHOWN, int8: this.state.int8 });
+      if (ticket === this.fillCounter) this.setFill({ result, restore: keptRestores(restore, result), status: null });
+    } catch (e) {
+      if (ticket === this.fillCounter) this.setFill({ status: { kind: "error", text: this.t("status.error", { message: e instanceof Error ? e.message : String(e) }) } });
+    }
+  }
+
+  /** Merges a change into the fill-mask view's state and redraws. */
+  private setFill(change: Partial<FillState>): void {
+    this.update({ fill: { ...this.state.fill, ...change } });
   }
 
   /** Runs a sentence as trained and, when a switch is turned, with the switches. */
@@ -116,8 +181,9 @@ class Explorer {
     this.update({ text, status: { kind: "busy", text: this.t("status.running") } });
     try {
       const int8 = this.state.int8;
-      const result = await this.client.request({ kind: "run", text, whatIf: BASELINE, int8 });
-      const variant = isBaseline(this.state.whatIf) ? null : await this.client.request({ kind: "run", text, whatIf: this.state.whatIf, int8 });
+      // Only the run as trained is compared with float32: the int8 note shows that comparison alone.
+      const result = await this.client.request({ kind: "run", text, whatIf: BASELINE, int8, compare: int8 });
+      const variant = isBaseline(this.state.whatIf) ? null : await this.client.request({ kind: "run", text, whatIf: this.state.whatIf, int8, compare: false });
       if (ticket !== this.runCounter) return;
       const focus = this.state.focus && this.state.focus.index < result.tokens.length ? this.state.focus : null;
       this.update({ result, variant, focus, status: null });
@@ -132,7 +198,7 @@ class Explorer {
     if (isBaseline(whatIf) || !this.state.model) return;
     const ticket = ++this.runCounter;
     try {
-      const variant = await this.client.request({ kind: "run", text: this.state.text, whatIf, int8: this.state.int8 });
+      const variant = await this.client.request({ kind: "run", text: this.state.text, whatIf, int8: this.state.int8, compare: false });
       if (ticket === this.runCounter) this.update({ variant, status: null });
     } catch (e) {
       this.fail(e);
@@ -152,6 +218,7 @@ class Explorer {
     const { view, anchor } = route(location.hash);
     if (!view) return;
     this.update({ view });
+    void this.showFill();
     if (anchor) {
       const target = document.getElementById(anchor);
       target?.scrollIntoView({ block: "start" });
@@ -173,12 +240,13 @@ class Explorer {
     const ctx: ViewContext = { state: this.state, t: translator(this.state.lang), actions: this.actions };
     document.documentElement.lang = this.state.lang === "zh" ? "zh-CN" : "en";
     document.title = ctx.t("app.title");
-    const views: Record<View, (c: ViewContext) => HTMLElement> = { pipeline: pipelineView, attention: attentionView, whatif: whatIfView, lab: labView };
+    const views: Record<View, (c: ViewContext) => HTMLElement> = { pipeline: pipelineView, attention: attentionView, "fill-mask": fillMaskView, whatif: whatIfView, lab: labView };
     const nav = el("nav", { class: "tabs", "aria-label": ctx.t("nav.label") },
       VIEWS.map((v) => el("a", { href: `#${v}`, "aria-current": v === this.state.view ? "page" : "false", "data-key": `nav-${v}` }, ctx.t(`nav.${v}`))));
     const header = el("header", { class: "site-header" },
       titleBar(ctx), modelLine(ctx, () => openModelPicker(ctx.t, this.actions, this.state.site.defaultModel !== null)),
-      el("div", { class: "input-row" }, sentenceForm(ctx), prediction(ctx)), statusLine(ctx), nav);
+      // The fill-mask view has its own sentence box (with [MASK]) and model: the classifier's box and prediction would only confuse.
+      this.state.view === "fill-mask" ? null : el("div", { class: "input-row" }, sentenceForm(ctx), prediction(ctx)), statusLine(ctx), nav);
     const main = el("main", { id: "main", tabindex: -1 }, views[this.state.view](ctx));
     const footer = el("footer", {}, el("p", {}, ctx.t("app.footer")));
     this.root.replaceChildren(header, main, footer);

@@ -18,6 +18,8 @@ export interface LabEntry {
 export interface SiteManifest {
   /** The shipped model's files under `models/default/`, or null when the build had none. */
   defaultModel: { name: string; files: string[] } | null;
+  /** The shipped BertForMaskedLM (models/mlm) for the fill-mask view, its files under `models/mlm/`, or null when the build had none. */
+  maskedLmModel: { name: string; files: string[] } | null;
   /** The lab results, or null when the build had none. `sample` marks made-up fixture data; `index` is the lab's own index.html. */
   lab: { sample: boolean; index: string | null; questions: LabEntry[] } | null;
 }

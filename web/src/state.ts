@@ -1,16 +1,38 @@
 /** The page's state and the actions views call to change it. */
-import type { BackendInfo, ModelInfo, RunResult, WhatIf } from "./engine/protocol.ts";
+import type { BackendInfo, FillMaskResult, ModelInfo, RunResult, WhatIf } from "./engine/protocol.ts";
 import type { Lang, Translator } from "./i18n.ts";
 import type { HeadChoice } from "./metrics.ts";
 import type { SiteManifest } from "./site.ts";
 
-/** The four views, as in the address's #hash. */
-export type View = "pipeline" | "attention" | "whatif" | "lab";
+/** The views, as in the address's #hash. */
+export type View = "pipeline" | "attention" | "fill-mask" | "whatif" | "lab";
 
 /** A clicked token in the attention views: a query (left column) or a key (right column). */
 export interface TokenFocus {
   side: "query" | "key";
   index: number;
+}
+
+/** A status line: what is under way, done, or went wrong. */
+export interface StatusLine {
+  kind: "info" | "busy" | "error";
+  text: string;
+}
+
+/** The fill-mask view's own state. */
+export interface FillState {
+  /** The sentence in the view's box (with [MASK]s). */
+  text: string;
+  /** The last run, or null before one (or after the model changed). */
+  result: FillMaskResult | null;
+  /** Tokens masked by a click, by position: what a click on that [MASK] puts back. */
+  restore: Record<number, string>;
+  /** Layer and head (or the mean of the heads) of the attention strip. */
+  layer: number;
+  head: HeadChoice;
+  /** The site's masked-LM model (models/mlm) once the worker has loaded it. */
+  shipped: ModelInfo | null;
+  status: StatusLine | null;
 }
 
 /** Everything the page shows. */
@@ -21,7 +43,7 @@ export interface AppState {
   backend: BackendInfo | null;
   model: ModelInfo | null;
   /** One line about the model or the last run (loading, errors). */
-  status: { kind: "info" | "busy" | "error"; text: string } | null;
+  status: StatusLine | null;
   text: string;
   /** The sentence through the model as trained. */
   result: RunResult | null;
@@ -37,6 +59,7 @@ export interface AppState {
   focus: TokenFocus | null;
   /** Head compared in the what-if view. */
   compareHead: HeadChoice;
+  fill: FillState;
 }
 
 /** The stages of opening a model from files: the page reads them, the worker builds the model, the first sentence runs. */
@@ -60,6 +83,12 @@ export interface Actions {
   openFiles(files: File[], onStage?: (stage: LoadStage) => void): Promise<void>;
   /** Loads the shipped default model again. */
   openDefault(): Promise<void>;
+  /** Merges a change into the fill-mask view's state and redraws. */
+  setFill(change: Partial<FillState>): void;
+  /** Keeps what is typed in the fill-mask box (without redrawing). */
+  draftFill(text: string): void;
+  /** Runs fill-mask on a text; `restore` lists the tokens masked by a click (what a click puts back). */
+  fill(text: string, restore?: Record<number, string>): void;
 }
 
 /** What every view receives. */

@@ -3,6 +3,7 @@
  * Attention(Q, K, V) = softmax(Q·Kᵀ / √d_k) · V   (Vaswani et al. 2017, eq. 1), with masks.
  */
 import type { AttentionParams } from "../backend.ts";
+import { rowMax } from "./softmax.ts";
 
 /** Whether key j is hidden from query i of batch row b. */
 function isMasked(p: AttentionParams, b: number, i: number, j: number): boolean {
@@ -26,7 +27,6 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
       const bh = b * heads + h;
       for (let i = 0; i < nQ; i++) {
         const qRow = (bh * nQ + i) * dK;
-        let max = -Infinity;
         for (let j = 0; j < nK; j++) {
           const kRow = (bh * nK + j) * dK;
           let dot = 0;
@@ -35,8 +35,8 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
           if (scores) scores[(bh * nQ + i) * nK + j] = s;
           const logit = isMasked(p, b, i, j) ? -Infinity : s + additiveAt(p, b, h, i, j);
           logits[j] = logit;
-          if (logit > max || Number.isNaN(logit)) max = logit; // a NaN must propagate, not read as "all masked"
         }
+        const max = rowMax(logits, 0, nK); // a NaN propagates, not read as "all masked"
         // softmax over keys; a fully masked row attends to nothing (zeros, not NaN)
         let sum = 0;
         for (let j = 0; j < nK; j++) {

@@ -7,8 +7,11 @@
  * with `>` alone skips NaN, and an all-NaN row would then look fully masked and silently become zeros.
  */
 
-/** The largest entry of x[o, o + cols): −∞ for an empty or all −∞ row, NaN when any entry is NaN. */
-function rowMax(x: Float32Array, o: number, cols: number): number {
+/**
+ * The largest entry of x[o, o + cols): −∞ for an empty or all −∞ row, NaN when any entry is NaN (the NaN rule above;
+ * the reference attention takes its logits' max with it too).
+ */
+export function rowMax(x: Float32Array | Float64Array, o: number, cols: number): number {
   let max = -Infinity;
   for (let j = 0; j < cols; j++) {
     const v = x[o + j];

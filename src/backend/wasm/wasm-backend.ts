@@ -8,6 +8,7 @@
  * (on moments kept resident in WASM memory, see resident.ts), binary ops on
  * operands of the output's shape, and permutations that keep the last axis (a JavaScript loop over a Float32Array
  * runs at ~3 ns per element here, ten times a copy into WASM memory and back).
+ * The int8 product (matmulInt8) is in wasm-int8.ts.
  * Delegated to the reference TypeScript kernels: the other unary ops and their backward, affine, broadcasting
  * binary ops, maskedFill, sumTo, reduce, other permutations, gather, scatterAdd, and every op on fewer than 4,096
  * elements.
@@ -18,6 +19,7 @@ import { isDense } from "../reference/elementwise.ts";
 import { referenceBackend } from "../reference/index.ts";
 import { Arena } from "./arena.ts";
 import { ResidentHeap } from "./resident.ts";
+import { WasmInt8 } from "./wasm-int8.ts";
 import type { KernelHelpers, ThreadedKernel } from "./kernel-exports.ts";
 import type { SimdFlavour } from "./loader.ts";
 import type { ThreadPool } from "./pool.ts";
@@ -43,12 +45,20 @@ export class WasmBackend implements Backend {
   readonly name = "wasm";
   private readonly arena: Arena;
   private readonly resident: ResidentHeap;
+  /** The int8 product (wasm-int8.ts), on this backend's memory and threads. */
+  private readonly int8: WasmInt8;
   private callThreads = 1;
 
   constructor(private readonly pool: ThreadPool, private readonly helpers: KernelHelpers, readonly memory: WebAssembly.Memory,
     maxMemoryBytes: number, readonly simd: SimdFlavour) {
     this.arena = new Arena(memory, helpers.heapBase() + 1024, maxMemoryBytes);
     this.resident = new ResidentHeap(memory, this.arena);
+    this.int8 = new WasmInt8({
+      arena: this.arena, resident: this.resident, helpers,
+      // an int8 multiply-add costs about half an f32 one: matmul's fork-join threshold, in multiply-adds
+      productThreads: (work) => this.threadsFor(work, MATMUL_THREADING_FLOPS),
+      run: (kernel, args, threads) => this.run(kernel, args, threads),
+    });
   }
 
   /** Threads the kernels use (1 = single-threaded). */
@@ -375,42 +385,7 @@ export class WasmBackend implements Backend {
     if (dScores) a.getF32(dsp, dScores.subarray(0, pairs * nQ * nK));
   }
 
-  /** Byte offsets of int8 weights packed for matmulInt8, resident in WASM memory until the weight is unreachable. */
-  private readonly int8Packed = new WeakMap<QuantizedWeight, number>();
-
-  /** The packed copy of `w` in WASM memory: made on its first use (one pass over the weight), then reused. */
-  private packedInt8(w: QuantizedWeight): number {
-    const known = this.int8Packed.get(w);
-    if (known !== undefined) return known;
-    const { outFeatures: n, inFeatures: k } = w;
-    const at = this.resident.reserveFor(w, this.helpers.int8PackedWeightBytes(n, k));
-    const a = this.arena;
-    a.reset();
-    const values = a.putU8(new Uint8Array(w.values.buffer, w.values.byteOffset, n * k));
-    const scales = a.putF32(w.scales.subarray(0, n));
-    const sums = a.putU8(new Uint8Array(w.columnSums.buffer, w.columnSums.byteOffset, n * 4));
-    this.helpers.packInt8Weight(values, scales, sums, n, k, at);
-    this.int8Packed.set(w, at);
-    return at;
-  }
-
   matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number): void {
-    const { outFeatures: n, inFeatures: k } = w;
-    if (rows <= 0 || n <= 0) return;
-    const packed = this.packedInt8(w);
-    const a = this.arena;
-    a.reset();
-    const xp = a.putF32(x.subarray(0, rows * k));
-    const biasp = bias ? a.putF32(bias.subarray(0, n)) : 0;
-    const outp = a.alloc(rows * n * 4);
-    // an int8 multiply-add costs about half an f32 one: the same fork-join threshold in work
-    const threads = this.threadsFor(rows * n * k, MATMUL_THREADING_FLOPS);
-    // Few rows (one sentence): split the columns, each thread quantizing all rows into its own set; else the rows.
-    const colSplit = threads > 1 && Math.ceil(rows / 4) < Math.ceil(n / 8);
-    const setBytes = Math.ceil(this.helpers.int8ActivationBytes(rows, k) / 64) * 64;
-    const work = a.alloc((colSplit ? threads : 1) * setBytes);
-    const scratch = a.alloc(threads * this.helpers.int8ScratchBytes());
-    this.run("matmulInt8", [rows, k, n, xp, packed, biasp, outp, colSplit ? 1 : 0, work, setBytes, scratch], threads);
-    a.getF32(outp, out.subarray(0, rows * n));
+    this.int8.matmul(x, w, bias, out, rows);
   }
 }

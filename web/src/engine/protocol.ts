@@ -1,4 +1,5 @@
 /** What the page and the engine worker say to each other: requests, replies and the shapes of their values. */
+import type { FillMaskCandidate } from "../../../src/models/fill-mask.ts";
 
 /** The what-if switches (Q01, Q02, Q04, Q05); `BASELINE` is the trained model as it is. */
 export interface WhatIf {
@@ -57,6 +58,8 @@ export interface ModelInfo {
   /** Longest input in tokens, [CLS]/[SEP] included. */
   maxLength: number;
   parameters: number;
+  /** Whether the model has a masked-LM head (a BertForMaskedLM folder): the fill-mask view can use it. */
+  maskedLm: boolean;
 }
 
 /** The kernels the worker runs on. */
@@ -68,10 +71,16 @@ export interface BackendInfo {
   isolated: boolean;
 }
 
-/** How an int8 run compares with float32 on the same input. */
-export interface Int8Comparison {
+/** What the int8 switch did to a run. */
+export interface Int8Run {
   /** Weight matrices that ran in int8 (every Linear the run used). */
   matrices: number;
+  /** How far int8 moved from float32 on the same input; null unless the request asked (`compare`). */
+  comparison: Int8Comparison | null;
+}
+
+/** How an int8 run compares with float32 on the same input. */
+export interface Int8Comparison {
   /** Cosine similarity of the final token vectors (last_hidden_state), int8 against float32. */
   cosine: number;
   /** The float32 class probabilities, or null without a classifier. */
@@ -101,15 +110,50 @@ export interface RunResult {
   /** Milliseconds the forward pass took. */
   ms: number;
   /** Set when the Linear layers ran in int8 (the int8 switch). */
-  int8: Int8Comparison | null;
+  int8: Int8Run | null;
 }
 
-/** A request to the worker. */
+/**
+ * The worker's two model places: "main", the model every view shows (the default model or an opened folder), and
+ * "masked-lm", the site's BertForMaskedLM (models/mlm), which the fill-mask view loads when the main model has no
+ * masked-LM head.
+ */
+export type ModelSlot = "main" | "masked-lm";
+
+/** Candidates per [MASK] the fill-mask view shows. */
+export const FILL_MASK_SHOWN = 10;
+
+/** One fill-mask run: the tokens, the top candidates of each [MASK] and the attention of the same input. */
+export interface FillMaskResult {
+  /** The text as run. */
+  text: string;
+  /** The model place that ran it. */
+  slot: ModelSlot;
+  tokens: string[];
+  ids: number[];
+  /** Token positions of the [MASK]s, in text order (none: the text has no [MASK]). */
+  masks: number[];
+  /** Per [MASK], the candidates of `fillMask` (Hugging Face's fill-mask pipeline), best first. */
+  candidates: FillMaskCandidate[][];
+  /** Per layer, (1, heads, n, n): the attention probabilities of the same input. */
+  attentions: TensorData[];
+  /** The text was cut to the model's maximum length. */
+  truncated: boolean;
+  /** The Linear layers ran in int8 (the int8 switch). */
+  int8: boolean;
+  /** Milliseconds the run took. */
+  ms: number;
+}
+
+/** A request to the worker; `slot` (loads) defaults to "main". */
 export type EngineRequest =
   | { id: number; kind: "init" }
-  | { id: number; kind: "load-url"; name: string; base: string; files: string[] }
-  | { id: number; kind: "load-files"; name: string; files: { name: string; bytes: Uint8Array }[] }
-  | { id: number; kind: "run"; text: string; whatIf: WhatIf; int8: boolean };
+  | { id: number; kind: "load-url"; name: string; base: string; files: string[]; slot?: ModelSlot }
+  | { id: number; kind: "load-files"; name: string; files: { name: string; bytes: Uint8Array }[]; slot?: ModelSlot }
+  /** `int8`: the int8 switch; `compare`: with it, a float32 pass too (the page shows it for the run as trained). */
+  | { id: number; kind: "run"; text: string; whatIf: WhatIf; int8: boolean; compare: boolean }
+  /** The top `topK` candidates of every [MASK] in `text`, with the model in `slot`. */
+  | { id: number; kind: "fill-mask"; slot: ModelSlot; text: string; topK: number; int8: boolean };
 
 /** The value each request kind resolves to. */
 export interface EngineValues {
@@ -117,6 +161,7 @@ export interface EngineValues {
   "load-url": ModelInfo;
   "load-files": ModelInfo;
   run: RunResult;
+  "fill-mask": FillMaskResult;
 }
 
 /** The worker's answer to request `id`. */

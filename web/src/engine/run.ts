@@ -1,9 +1,11 @@
 /**
  * Running a loaded model on one sentence for the explorer: tokenize, optionally pad, run embeddings → encoder →
- * head under a Trace, and return every recorded step — in float32, or with the Linear layers in int8 (then also
- * compared with a float32 pass of the same sentence). DOM-free, so Node tests run exactly what the worker runs.
+ * head under a Trace, and return every recorded step — in float32, or with the Linear layers in int8 (then, when
+ * asked, also compared with a float32 pass of the same sentence). DOM-free, so Node tests run exactly what the
+ * worker runs.
  */
 import type { BertModel } from "../../../src/models/bert.ts";
+import type { HfDecodeSettings } from "../../../src/models/fill-mask.ts";
 import type { LoadedBert } from "../../../src/models/load-bert.ts";
 import type { Encoder } from "../../../src/nn/encoder.ts";
 import type { Module } from "../../../src/nn/module.ts";
@@ -13,7 +15,7 @@ import { Trace } from "../../../src/nn/trace.ts";
 import { noGrad } from "../../../src/tensor/autograd.ts";
 import { softmax } from "../../../src/tensor/ops/nn.ts";
 import { type Tensor, indexTensor } from "../../../src/tensor/tensor.ts";
-import { type Int8Cache, setInt8 } from "./int8.ts";
+import { setInt8, withFloat32 } from "./int8.ts";
 import { BASELINE, type ModelInfo, type RunResult, type TensorData, type WhatIf, needsVariant } from "./protocol.ts";
 import { attentionShape, variantEncoder, variantKey } from "./what-if.ts";
 
@@ -22,8 +24,8 @@ export interface ExplorerModel {
   loaded: LoadedBert;
   info: ModelInfo;
   variants: Map<string, Encoder>;
-  /** The int8 weights made so far by the int8 switch. */
-  int8: Int8Cache;
+  /** Fill-mask's decoder settings, read from the folder when it was loaded (else fillMask reads them on first use). */
+  decode?: HfDecodeSettings;
 }
 
 /** Wraps a loaded model for the explorer. */
@@ -34,9 +36,9 @@ export function explorerModel(loaded: LoadedBert, name: string): ExplorerModel {
     name, kind: loaded.config.tsformer ? "tsformer" : "bert", layers: c.numLayers, heads, headDim, dModel: c.dModel, dFF: c.dFF, vocabSize: c.vocabSize,
     positional: c.positional, scaleEmbedding: c.scaleEmbedding, embeddingNorm: c.embeddingNorm, normFirst: c.normFirst,
     activation: c.activation, pooling: loaded.config.tsformer?.pooling ?? "pooler", labels: loaded.model.classifier ? loaded.config.labels : null, maxLength: loaded.maxLength,
-    parameters: loaded.model.parameterCount(),
+    parameters: loaded.model.parameterCount(), maskedLm: loaded.model.mlmHead !== null,
   };
-  return { loaded, info, variants: new Map(), int8: new WeakMap() };
+  return { loaded, info, variants: new Map() };
 }
 
 /** A copy of a tensor's values that can be transferred to another thread. */
@@ -53,13 +55,19 @@ function encoderFor(m: ExplorerModel, w: WhatIf): Encoder {
   return encoder;
 }
 
+/** How `runSentence` runs the Linear layers. */
+export interface RunPrecision {
+  /** The Linear layers the run uses (encoder, pooler, classifier; not the unused masked-LM head) run in int8. */
+  int8?: boolean;
+  /** With `int8`: also run the input in float32 and report how far int8 moved from it (`RunResult.int8.comparison`). */
+  compare?: boolean;
+}
+
 /**
  * Runs `text` (truncated to the model's length) with the what-if switches. The attention sees the [PAD] tokens
  * only when `maskPadding` is off; pooling always uses the real tokens, so a change of prediction comes from attention.
- * With `int8`, the Linear layers the run uses (encoder, pooler, classifier; not the unused masked-LM head) run in
- * int8, and a float32 pass of the same input gives the comparison in `RunResult.int8`.
  */
-export function runSentence(m: ExplorerModel, text: string, w: WhatIf, int8 = false): RunResult {
+export function runSentence(m: ExplorerModel, text: string, w: WhatIf, { int8 = false, compare = false }: RunPrecision = {}): RunResult {
   const { tokenizer, maxLength } = m.loaded;
   const model: BertModel = m.loaded.model;
   const enc = tokenizer.encode(text, null, { maxLength, truncation: "longest_first" });
@@ -79,12 +87,10 @@ export function runSentence(m: ExplorerModel, text: string, w: WhatIf, int8 = fa
     return model.head({ lastHiddenState: r.output, hiddenStates: [x0, ...r.layerOutputs], attentions: r.attentions }, realTokens);
   });
   const parts: Module[] = [encoder, ...(model.pooler ? [model.pooler] : []), ...(model.classifier ? [model.classifier] : [])];
-  const precision = (on: boolean): number => parts.reduce((count, part) => count + setInt8(part, on, m.int8), 0);
-  precision(false);
+  const matrices = parts.reduce((count, part) => count + setInt8(part, int8), 0);
   // Traced as the run itself is (attention then runs as separate ops, not fused), so the float32 numbers compared are
   // exactly those the page shows with the switch off.
-  const fp32 = int8 ? pass(new Trace()) : null;
-  const matrices = precision(int8);
+  const fp32 = int8 && compare ? withFloat32(parts, () => pass(new Trace())) : null;
   const trace = new Trace();
   const started = performance.now();
   const out = pass(trace);
@@ -100,7 +106,9 @@ export function runSentence(m: ExplorerModel, text: string, w: WhatIf, int8 = fa
   return {
     tokens, ids, realLength, truncated, whatIf: { ...w, padding }, heads: shape.heads, headDim: shape.headDim, scale: shape.scale,
     steps, attentions: out.attentions.map(copyOut), probs, ms,
-    int8: fp32 ? { matrices, cosine: cosineSimilarity(out.lastHiddenState.data, fp32.lastHiddenState.data), fp32Probs: probsOf(fp32.logits) } : null,
+    int8: int8 ? {
+      matrices, comparison: fp32 ? { cosine: cosineSimilarity(out.lastHiddenState.data, fp32.lastHiddenState.data), fp32Probs: probsOf(fp32.logits) } : null,
+    } : null,
   };
 }
 

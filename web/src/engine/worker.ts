@@ -3,9 +3,11 @@
  * the wasm thread pool can block in Atomics.wait (not allowed on a main thread). One request at a time, in order.
  */
 import { useFastestBackend, wasmThreads } from "../../../src/backend/wasm/index.ts";
+import { type HfDecodeSettings, readHfDecodeSettings } from "../../../src/models/fill-mask.ts";
 import { loadBertSync } from "../../../src/models/load-bert.ts";
 import { mountFolder } from "../node-shims/virtual-folder.ts";
-import type { BackendInfo, EngineReply, EngineRequest, ModelInfo } from "./protocol.ts";
+import { fillMaskTransferables, runFillMask } from "./fill-mask.ts";
+import type { BackendInfo, EngineReply, EngineRequest, ModelInfo, ModelSlot } from "./protocol.ts";
 import { type ExplorerModel, explorerModel, runSentence, transferables } from "./run.ts";
 
 /** The parts of a dedicated worker's global scope used here (the project's lib is DOM, not WebWorker). */
@@ -16,7 +18,8 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-let current: ExplorerModel | null = null;
+/** The loaded models by place: "main" (every view) and "masked-lm" (the site's BertForMaskedLM, for fill-mask). */
+const models: Record<ModelSlot, ExplorerModel | null> = { main: null, "masked-lm": null };
 
 /** Loads the kernels: wasm (SIMD, with threads when the page is cross-origin isolated) or the reference ones. */
 async function init(): Promise<BackendInfo> {
@@ -24,24 +27,39 @@ async function init(): Promise<BackendInfo> {
   return { name, threads: name === "wasm" ? wasmThreads() : 1, isolated: scope.crossOriginIsolated === true };
 }
 
-/** Makes the folder `name` of these files the current model; the engine's own loader checks every file. */
-function loadFiles(name: string, files: ReadonlyMap<string, Uint8Array>): ModelInfo {
+/** Fill-mask's decoder settings of a mounted folder, read now (a later mount may replace its files); none if unreadable. */
+function decodeSettings(dir: string): HfDecodeSettings | undefined {
+  try {
+    return readHfDecodeSettings(dir);
+  } catch {
+    return undefined; // fillMask then reads them itself and reports the file's error when fill-mask runs
+  }
+}
+
+/**
+ * Makes the folder `name` of these files the model in `slot`; the engine's own loader checks every file, and loads
+ * the masked-LM head (`cls.predictions.*`) of a BertForMaskedLM folder, which the fill-mask view uses.
+ */
+function loadFiles(name: string, files: ReadonlyMap<string, Uint8Array>, slot: ModelSlot = "main"): ModelInfo {
   // Folder names become paths the loader's messages show; "/" would nest them.
-  const dir = `/${name.replaceAll("/", "_") || "model"}`;
+  const folder = name.replaceAll("/", "_") || "model";
+  const dir = slot === "main" ? `/${folder}` : `/${slot}/${folder}`;
   mountFolder(dir, files);
-  current = explorerModel(loadBertSync(dir), name);
-  return current.info;
+  const model = explorerModel(loadBertSync(dir, { mlmHead: true }), name);
+  if (model.info.maskedLm) model.decode = decodeSettings(dir);
+  models[slot] = model;
+  return model.info;
 }
 
 /** Fetches a model folder's files from the server the page came from. */
-async function loadUrl(name: string, base: string, names: string[]): Promise<ModelInfo> {
+async function loadUrl(name: string, base: string, names: string[], slot: ModelSlot = "main"): Promise<ModelInfo> {
   const files = new Map<string, Uint8Array>();
   for (const file of names) {
     const response = await fetch(new URL(file, base));
     if (!response.ok) throw new Error(`${new URL(file, base).pathname}: HTTP ${response.status}`);
     files.set(file, new Uint8Array(await response.arrayBuffer()));
   }
-  return loadFiles(name, files);
+  return loadFiles(name, files, slot);
 }
 
 /** Answers one request. */
@@ -50,13 +68,20 @@ async function handle(request: EngineRequest): Promise<{ value: unknown; transfe
     case "init":
       return { value: await init(), transfer: [] };
     case "load-url":
-      return { value: await loadUrl(request.name, request.base, request.files), transfer: [] };
+      return { value: await loadUrl(request.name, request.base, request.files, request.slot), transfer: [] };
     case "load-files":
-      return { value: loadFiles(request.name, new Map(request.files.map((f) => [f.name, f.bytes]))), transfer: [] };
+      return { value: loadFiles(request.name, new Map(request.files.map((f) => [f.name, f.bytes])), request.slot), transfer: [] };
     case "run": {
-      if (!current) throw new Error("no model is loaded");
-      const result = runSentence(current, request.text, request.whatIf, request.int8);
+      const main = models.main;
+      if (!main) throw new Error("no model is loaded");
+      const result = runSentence(main, request.text, request.whatIf, { int8: request.int8, compare: request.compare });
       return { value: result, transfer: transferables(result) };
+    }
+    case "fill-mask": {
+      const model = models[request.slot];
+      if (!model) throw new Error(request.slot === "main" ? "no model is loaded" : "the masked-LM model is not loaded");
+      const result = runFillMask(model, request.text, { topK: request.topK, int8: request.int8, slot: request.slot });
+      return { value: result, transfer: fillMaskTransferables(result) };
     }
   }
 }

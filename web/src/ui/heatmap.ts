@@ -39,8 +39,8 @@ function divergingColour(t: number): string {
   return `rgb(${Math.round(255 + (r - 255) * a)}, ${Math.round(255 + (g - 255) * a)}, ${Math.round(255 + (b - 255) * a)})`;
 }
 
-/** White (0) to dark blue (1). */
-function sequentialColour(t: number): string {
+/** White (0) to dark blue (1): the colour of probabilities (also the fill-mask view's attention strip). */
+export function sequentialColour(t: number): string {
   const c = Math.max(0, Math.min(1, t));
   return `rgb(${Math.round(255 - 247 * c)}, ${Math.round(255 - 207 * c)}, ${Math.round(255 - 148 * c)})`;
 }

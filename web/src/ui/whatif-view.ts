@@ -51,7 +51,8 @@ function int8Text(t: Translator, info: ModelInfo, matrices: number): string {
 /** The int8 switch, what it quantizes, and how this sentence's int8 run compares with float32. */
 function precision(ctx: ViewContext, info: ModelInfo): HTMLElement {
   const { state, t, actions } = ctx;
-  const comparison = state.int8 ? state.result?.int8 ?? null : null;
+  const run = state.int8 ? state.result?.int8 ?? null : null;
+  const comparison = run?.comparison ?? null;
   const fp32Probs = comparison?.fp32Probs ?? null;
   const fp32Best = fp32Probs ? fp32Probs.indexOf(Math.max(...fp32Probs)) : -1;
   return el("fieldset", { class: "switches precision" },
@@ -61,8 +62,8 @@ function precision(ctx: ViewContext, info: ModelInfo): HTMLElement {
         onchange: (e: Event) => actions.setInt8((e.target as HTMLInputElement).checked) }),
       el("label", { for: "wi-int8" }, t("int8.switch")),
       el("p", { class: "how", id: "wi-int8-how" }, t("int8.how"))),
-    comparison ? el("div", { class: "note", "data-key": "int8-note", "aria-live": "polite" },
-      el("p", {}, int8Text(t, info, comparison.matrices)),
+    run && comparison ? el("div", { class: "note", "data-key": "int8-note", "aria-live": "polite" },
+      el("p", {}, int8Text(t, info, run.matrices)),
       el("p", {}, `${t("int8.cosine")}: `, el("strong", { "data-key": "int8-cosine" }, comparison.cosine.toFixed(5)),
         fp32Probs && info.labels && fp32Best >= 0
           ? el("span", {}, `; ${t("int8.fp32Prediction")} `, el("span", { "data-key": "int8-fp32" }, `${labelText(t, info.labels[fp32Best])} (p = ${formatValue(fp32Probs[fp32Best])})`))

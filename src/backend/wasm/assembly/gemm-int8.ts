@@ -37,11 +37,6 @@ const EDGE_TILE_BYTES = MR * NR * 4;
   return v === v ? <i32>v : 0;
 }
 
-/** Values of k per 4-byte group: 4 (relaxed build, int8) or 2 (SIMD128 build, int16). */
-export function int8KPerGroup(): i32 {
-  return int8GroupDepth();
-}
-
 /** Bytes of a packed weight (n × k): its NR-column panels, zero-padded, then n rounded up to NR scales and column sums. */
 export function int8PackedWeightBytes(n: i32, k: i32): i32 {
   const panels = (n + NR - 1) / NR;

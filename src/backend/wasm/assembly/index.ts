@@ -4,7 +4,7 @@
  * Pointers are byte offsets into the (imported, possibly shared) memory; the JavaScript side owns the layout.
  */
 export { gemmWorkBytes, matmul } from "./gemm";
-export { int8ActivationBytes, int8KPerGroup, int8PackedWeightBytes, int8ScratchBytes, matmulInt8, packInt8Weight } from "./gemm-int8";
+export { int8ActivationBytes, int8PackedWeightBytes, int8ScratchBytes, matmulInt8, packInt8Weight } from "./gemm-int8";
 export { attention, attentionBackward, attentionBackwardWorkBytes, attentionWorkBytes } from "./attention";
 export { layerNorm, layerNormBackward, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./norm";
 export { erf, gelu, geluBackward } from "./activation";

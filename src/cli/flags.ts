@@ -1,0 +1,62 @@
+/** The flags `train` and `pretrain` share, and turning flag strings into config values: numbers checked, absent flags dropped. */
+import type { Command } from "commander";
+
+/** An integer flag value, or undefined when the flag was not given; anything else is a one-line error naming the flag. */
+export function intFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`${flag} must be an integer, got "${value}"`);
+  return n;
+}
+
+/** A finite number flag value, or undefined when the flag was not given. */
+export function numFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`${flag} must be a number, got "${value}"`);
+  return n;
+}
+
+/** Drops undefined leaves and emptied objects, so flags that were not given do not override a config file. */
+export function defined(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const d = defined(v);
+    if (d !== undefined && !(typeof d === "object" && d !== null && !Array.isArray(d) && Object.keys(d).length === 0)) out[k] = d;
+  }
+  return out;
+}
+
+/** The values of the options `addLoopOptions` adds, as commander gives them. */
+export interface LoopFlags {
+  out?: string;
+  epochs?: string;
+  batchSize?: string;
+  lr?: string;
+  seed?: string;
+  dModel?: string;
+  heads?: string;
+  dFf?: string;
+  layers?: string;
+  dropout?: string;
+  warmupRatio?: string;
+  maxSteps?: string;
+  saveEvery?: string;
+  patience?: string;
+  resume?: boolean;
+  json?: boolean;
+}
+
+/** Adds the loop and model-size options `train` and `pretrain` share (their help texts say what differs). */
+export function addLoopOptions(command: Command, patienceHelp: string): Command {
+  return command
+    .option("--out <dir>", "output folder")
+    .option("--epochs <n>").option("--batch-size <n>").option("--lr <rate>", "peak learning rate").option("--seed <n>")
+    .option("--d-model <n>").option("--heads <n>").option("--d-ff <n>").option("--layers <n>").option("--dropout <p>")
+    .option("--warmup-ratio <fraction>", "warmup as a fraction of all steps")
+    .option("--max-steps <n>", "stop after n steps in all").option("--save-every <n>", "also save <out>/last every n steps")
+    .option("--patience <epochs>", patienceHelp)
+    .option("--resume", "continue the run saved in <out>/last exactly")
+    .option("--json", "print the summary as JSON");
+}
