@@ -14,6 +14,7 @@ import { writeDirectoryAtomic } from "../io/atomic.ts";
 import { toHfBertName } from "../io/names.ts";
 import { type StoredTensorInput, serializeSafetensors } from "../io/safetensors.ts";
 import type { TransformerEncoderModel } from "../nn/model.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import type { Vocabulary } from "../text/vocab.ts";
 import { BertModel } from "./bert.ts";
 import { type BertConfig, type TsformerArchitecture, toHfBertConfigJson } from "./bert-config.ts";
@@ -71,12 +72,20 @@ export function bertConfigFor(model: TransformerEncoderModel): BertConfig {
  * embeddings), as transformers saves safetensors today.
  */
 function hfBertTensors(model: TransformerEncoderModel): StoredTensorInput[] {
+  return hfBertParameters(model).map(({ hf, param }) => ({ name: hf, shape: [...param.shape], data: Float32Array.from(param.data), dtype: "F32" }));
+}
+
+/**
+ * Each parameter with the Hugging Face name an exported folder stores it under: `bert.` prefixed when there is a
+ * head, as BertForSequenceClassification and BertForMaskedLM save (the trainer's `--resume` reads them back by it).
+ */
+export function hfBertParameters(model: TransformerEncoderModel): { hf: string; param: Tensor }[] {
   const state = model.stateDict();
   const prefixed = state.has("classifier.weight") || state.has("mlm_head.bias");
-  return [...state].map(([name, t]) => {
+  return [...state].map(([name, param]) => {
     const hf = toHfBertName(name, prefixed);
     if (hf === null) throw new CheckpointError(`exportHfFolder: parameter '${name}' has no BERT tensor name; only encoder, pooler, classifier and masked-LM head parameters can be exported`);
-    return { name: hf, shape: [...t.shape], data: Float32Array.from(t.data), dtype: "F32" };
+    return { hf, param };
   });
 }
 

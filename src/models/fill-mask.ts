@@ -69,17 +69,20 @@ export const FILL_MASK_TOP_K = 5;
 /** The tensors a BertForMaskedLM checkpoint holds for its head (the decoder weight is tied to the word embeddings). */
 const MLM_TENSORS = ["cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias", "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias", "cls.predictions.bias"];
 
-/** The Rust WordPiece decoder's `cleanup`, applied to one token at a time (tokenizers/src/decoders/wordpiece.rs). */
-function rustCleanup(s: string): string {
-  return s.replaceAll(" .", ".").replaceAll(" ?", "?").replaceAll(" !", "!").replaceAll(" ,", ",").replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" do not", " don't").replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
-}
+/** Python's `PreTrainedTokenizerBase.clean_up_tokenization`: [from, to] replacements, in order. */
+const PYTHON_CLEANUP: readonly [string, string][] = [
+  [" .", "."], [" ?", "?"], [" !", "!"], [" ,", ","], [" ' ", "'"], [" n't", "n't"], [" 'm", "'m"], [" 's", "'s"], [" 've", "'ve"], [" 're", "'re"],
+];
 
-/** Python's `PreTrainedTokenizerBase.clean_up_tokenization`, on the whole decoded text. */
-function pythonCleanup(s: string): string {
-  return s.replaceAll(" .", ".").replaceAll(" ?", "?").replaceAll(" !", "!").replaceAll(" ,", ",").replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s").replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
+/**
+ * The Rust WordPiece decoder's `cleanup` (tokenizers/src/decoders/wordpiece.rs): Python's rules plus " do not" →
+ * " don't" (no other rule makes or breaks that pattern, so where it runs in the order does not matter).
+ */
+const RUST_CLEANUP: readonly [string, string][] = [...PYTHON_CLEANUP, [" do not", " don't"]];
+
+/** Applies replacement rules in order. */
+function cleanUp(s: string, rules: readonly [string, string][]): string {
+  return rules.reduce((text, [from, to]) => text.replaceAll(from, to), s);
 }
 
 /**
@@ -99,10 +102,10 @@ export function decodeLikeHf(tokenizer: BertTokenizer, ids: Iterable<number>, sk
   tokens.forEach((token, i) => {
     // The first token is left as it is, "##" and all; later ones lose the prefix or gain a space.
     let piece = i === 0 ? token : token.startsWith(settings.prefix) ? token.slice(settings.prefix.length) : ` ${token}`;
-    if (settings.cleanup) piece = rustCleanup(piece);
+    if (settings.cleanup) piece = cleanUp(piece, RUST_CLEANUP);
     text += piece;
   });
-  return settings.cleanUpTokenizationSpaces ? pythonCleanup(text) : text;
+  return settings.cleanUpTokenizationSpaces ? cleanUp(text, PYTHON_CLEANUP) : text;
 }
 
 /** A boolean field of a JSON object, or `fallback` when absent; anything else is refused naming the file and field. */

@@ -112,8 +112,9 @@ export interface TrainerState {
   trainSeconds: number;
   epochLossSum: number;
   epochBatches: number;
-  epochCorrect?: number;
-  epochCounted?: number;
+  /** Right predictions and predictions counted in this epoch so far (the running training accuracy). */
+  epochCorrect: number;
+  epochCounted: number;
   /** The settings that must not change across a resume. */
   fingerprint: string;
 }
@@ -194,7 +195,8 @@ export async function readTrainerState(out: string, fingerprint: string, what: s
   await recoverDirectory(lastDir);
   const statePath = join(lastDir, "trainer_state.json");
   if (!existsSync(statePath)) throw new CheckpointError(`${statePath}: nothing to resume (no saved run in ${out})`);
-  const state = JSON.parse(readFileSync(statePath, "utf8")) as TrainerState;
+  // States saved before the running accuracy existed lack its counters: they start at 0.
+  const state = { epochCorrect: 0, epochCounted: 0, ...(JSON.parse(readFileSync(statePath, "utf8")) as Partial<TrainerState>) } as TrainerState;
   if (state.fingerprint !== fingerprint) {
     throw new ConfigError(`--resume: the configuration differs from the run saved in ${lastDir} (${what} must match)`);
   }
@@ -269,8 +271,8 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
         const lossValue = loss.item();
         s.epochLossSum += lossValue;
         s.epochBatches++;
-        s.epochCorrect = (s.epochCorrect ?? 0) + correct;
-        s.epochCounted = (s.epochCounted ?? 0) + counted;
+        s.epochCorrect += correct;
+        s.epochCounted += counted;
         const info: StepInfo = {
           step: s.step, totalSteps: run.totalSteps, epoch: s.epoch, loss: lossValue, accuracy: s.epochCorrect / Math.max(1, s.epochCounted),
           lr: optimizer.lr, gradNorm, tokensPerSecond: s.trainTokens / Math.max(s.trainSeconds, 1e-9), seconds: s.trainSeconds,
@@ -281,7 +283,7 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
       }
       // end of an epoch: evaluate, keep the best, maybe stop
       const trainLoss = s.epochLossSum / Math.max(1, s.epochBatches);
-      const trainAccuracy = (s.epochCorrect ?? 0) / Math.max(1, s.epochCounted ?? 0);
+      const trainAccuracy = s.epochCorrect / Math.max(1, s.epochCounted);
       const devResult: EvalResult | null = task.evaluate();
       let improved = false;
       if (devResult) {

@@ -3,6 +3,7 @@
  * masking, RoBERTa §4.1), cross-entropy on the chosen positions only, and held-out text masked once for all
  * epochs so its loss is comparable from epoch to epoch. Lower held-out loss is better.
  */
+import { ConfigError } from "../errors.ts";
 import type { BertModel } from "../models/bert.ts";
 import { embedding } from "../tensor/ops/nn.ts";
 import { reshape } from "../tensor/ops/layout.ts";
@@ -51,7 +52,7 @@ export class MaskedLmTask implements TrainingTask {
     heldOut: readonly number[][] | null,
     private readonly options: MaskedLmTaskOptions,
   ) {
-    if (!model.mlmHead) throw new Error("MaskedLmTask: the model has no masked-LM head (build it with { mlmHead: true })");
+    if (!model.mlmHead) throw new ConfigError("MaskedLmTask: the model has no masked-LM head (build it with { mlmHead: true })");
     this.examples = train.length;
     this.stepsPerEpoch = Math.ceil(train.length / options.batchSize);
     // Held-out text is masked once, by a generator of its own: the same positions every epoch.

@@ -7,10 +7,9 @@ import { join } from "node:path";
 import { CheckpointError } from "../errors.ts";
 import { BERT_INITIALIZER_RANGE, initBertWeights } from "../models/bert.ts";
 import { openSafetensorsFile } from "../io/safetensors.ts";
-import { toHfBertName } from "../io/names.ts";
 import { type LoadedBert, loadBert } from "../models/load-bert.ts";
 import { EncoderClassifier } from "../models/classifier.ts";
-import type { ExportTokenizerSettings } from "../models/export.ts";
+import { type ExportTokenizerSettings, hfBertParameters } from "../models/export.ts";
 import { type TransformerEncoderModel, encoderConfig } from "../nn/model.ts";
 import type { Rng } from "../tensor/random.ts";
 import { compactVocabulary } from "../text/compact-vocab.ts";
@@ -92,13 +91,11 @@ export async function fineTuneSetup(config: TrainConfig, trainSet: Dataset, rng:
 export async function restoreWeights(model: TransformerEncoderModel, lastDir: string): Promise<void> {
   const path = join(lastDir, "model.safetensors");
   const view = await openSafetensorsFile(path);
-  const state = model.stateDict();
-  const prefixed = state.has("classifier.weight") || state.has("mlm_head.bias");
-  const expected = [...state].map(([name, t]) => ({ hf: toHfBertName(name, prefixed) ?? name, t }));
+  const expected = hfBertParameters(model);
   const extra = [...view.infos.keys()].filter((n) => !expected.some((e) => e.hf === n));
   if (extra.length > 0) throw new CheckpointError(`${path}: weights do not match the run's model: unexpected ${extra.map((n) => `'${n}'`).join(", ")}`);
   view.withOpenFile(() => {
-    for (const { hf, t } of expected) {
+    for (const { hf, param: t } of expected) {
       const info = view.infos.get(hf);
       if (!info) throw new CheckpointError(`${path}: weights do not match the run's model: '${hf}' is missing`);
       if (info.shape.join() !== t.shape.join()) throw new CheckpointError(`${path}: '${hf}' is (${info.shape.join(", ")}), the run's model has (${t.shape.join(", ")})`);
