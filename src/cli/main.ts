@@ -15,6 +15,8 @@ import { registerLab } from "./lab.ts";
 import { registerServe } from "./serve.ts";
 import { registerExportOnnx } from "./export-onnx.ts";
 import { registerFillMask } from "./fill-mask.ts";
+import { registerExplain } from "./explain.ts";
+import { registerHeads } from "./heads.ts";
 
 // Relaxed SIMD (fused multiply-add, ≈ 10–15 % faster matmul) ships behind this flag in Node 20's V8; newer
 // engines have it on. It must be set before the kernels are compiled.
@@ -42,5 +44,7 @@ registerLab(program);
 registerServe(program);
 registerExportOnnx(program);
 registerFillMask(program);
+registerExplain(program);
+registerHeads(program);
 
 await program.parseAsync(process.argv);

@@ -1,10 +1,11 @@
-/** Q01: why several heads — accuracy, per-head entropy and self-attention at equal width, and the cost of heads. */
+/** Q01: why several heads — accuracy, per-head entropy and self-attention at equal width, the cost of heads, and whether a trained model needs all of them. */
 import { MultiHeadAttention } from "../nn/attention.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { randn } from "../tensor/creation.ts";
 import { Rng } from "../tensor/random.ts";
 import { barChart, heatmapChart, lineChart } from "./charts.ts";
 import { diagonalMass, fmt, headEntropies, mean, meanAttentionMap, pct, sig, targetMass } from "./metrics.ts";
+import { PRUNING_RULE, headPruning } from "./q01-pruning.ts";
 import { devAttention, trainSst2 } from "./sst2.ts";
 import { twoRelationTask } from "./tasks.ts";
 import { attentionFlops, timeInterleaved } from "./timing.ts";
@@ -34,6 +35,7 @@ const RULES = {
     cases: [{ when: [cond("flops_max_over_min", "<=", 1), cond("timings.forward_8_heads_over_1_head", ">=", 0.8)], verdict: "refuted" }],
     otherwise: "nuanced",
   },
+  pruning: PRUNING_RULE,
 } satisfies Record<string, VerdictRule>;
 
 async function run(ctx: LabContext): Promise<QuestionOutput> {
@@ -119,11 +121,15 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     },
   ];
 
+  // 4. Past the notes: does the trained model need all its heads (Michel et al.'s pruning)?
+  const pruning = headPruning(ctx);
+  claims.push(pruning.claim);
+
   const heatData = [0, 1].flatMap((head) => meanAttentionMap(h2.weights, head, 32).map((p, k) => ({ query: Math.floor(k / n), key: k % n, p: sig(p, 3), head: `head ${head}` })));
   return {
     claims,
-    method_en: `**Two-relation task.** Random tokens (n = ${n}, V = 6); the target at position i is the pair (x_{i−1}, x_{n−1−i}) as one of 36 classes, so every position needs two other positions chosen by different rules. A one-layer encoder (d_model ${dModel}, d_ff 128, d_k = ${dModel}/h) with h ∈ {1, 2, 4, 8} — the same ${s1.parameters} parameters for every h — trained ${steps} AdamW steps on fresh batches${seeds.length > 1 ? `, seeds ${seeds.join(" and ")} averaged` : ""}; accuracy on 256 held-out sequences. Attention diagnostics on the held-out set: per-head entropy, diagonal mass a_ii (self-attention) and mass on the two source positions. **SST-2.** The same encoder as a mean-pooled classifier, ${sstEpochs} epoch(s) on ${sstLimit ?? "all 6920"} training sentences, dev accuracy (872) and the attention statistics on 200 dev sentences. **Cost.** One MultiHeadAttention layer (d_model ${cost.dModel}, n ${cost.n}, batch ${cost.batch}) with 1–16 heads: FLOPs counted from the shapes and the median forward time.`,
-    method_zh: `**双关系任务。** 随机词序列（n = ${n}，V = 6）；位置 i 的目标是 (x_{i−1}, x_{n−1−i}) 这一对（36 类），每个位置都需要按两种不同规则选出的两个位置。单层编码器（d_model ${dModel}，d_ff 128，d_k = ${dModel}/h），h ∈ {1, 2, 4, 8}，参数量都相同（${s1.parameters}），AdamW 训练 ${steps} 步${seeds.length > 1 ? `，种子 ${seeds.join("、")} 取平均` : ""}；在 256 条留出序列上测准确率，并统计每个头的注意力熵、对角线质量 a_ii（自注意）和两个来源位置上的注意力。**SST-2。** 同样的编码器加平均池化做分类，训练 ${sstEpochs} 轮（${sstLimit ?? "全部 6920"} 句），报告开发集（872 句）准确率和 200 句上的注意力统计。**代价。** 一个 MultiHeadAttention 层（d_model ${cost.dModel}，n ${cost.n}，batch ${cost.batch}）用 1–16 个头：按形状计算 FLOPs，测前向时间中位数。`,
+    method_en: `**Two-relation task.** Random tokens (n = ${n}, V = 6); the target at position i is the pair (x_{i−1}, x_{n−1−i}) as one of 36 classes, so every position needs two other positions chosen by different rules. A one-layer encoder (d_model ${dModel}, d_ff 128, d_k = ${dModel}/h) with h ∈ {1, 2, 4, 8} — the same ${s1.parameters} parameters for every h — trained ${steps} AdamW steps on fresh batches${seeds.length > 1 ? `, seeds ${seeds.join(" and ")} averaged` : ""}; accuracy on 256 held-out sequences. Attention diagnostics on the held-out set: per-head entropy, diagonal mass a_ii (self-attention) and mass on the two source positions. **SST-2.** The same encoder as a mean-pooled classifier, ${sstEpochs} epoch(s) on ${sstLimit ?? "all 6920"} training sentences, dev accuracy (872) and the attention statistics on 200 dev sentences. **Cost.** One MultiHeadAttention layer (d_model ${cost.dModel}, n ${cost.n}, batch ${cost.batch}) with 1–16 heads: FLOPs counted from the shapes and the median forward time.\n\n${pruning.method_en}`,
+    method_zh: `**双关系任务。** 随机词序列（n = ${n}，V = 6）；位置 i 的目标是 (x_{i−1}, x_{n−1−i}) 这一对（36 类），每个位置都需要按两种不同规则选出的两个位置。单层编码器（d_model ${dModel}，d_ff 128，d_k = ${dModel}/h），h ∈ {1, 2, 4, 8}，参数量都相同（${s1.parameters}），AdamW 训练 ${steps} 步${seeds.length > 1 ? `，种子 ${seeds.join("、")} 取平均` : ""}；在 256 条留出序列上测准确率，并统计每个头的注意力熵、对角线质量 a_ii（自注意）和两个来源位置上的注意力。**SST-2。** 同样的编码器加平均池化做分类，训练 ${sstEpochs} 轮（${sstLimit ?? "全部 6920"} 句），报告开发集（872 句）准确率和 200 句上的注意力统计。**代价。** 一个 MultiHeadAttention 层（d_model ${cost.dModel}，n ${cost.n}，batch ${cost.batch}）用 1–16 个头：按形状计算 FLOPs，测前向时间中位数。\n\n${pruning.method_zh}`,
     tables: [
       { title_en: "Two-relation task", title_zh: "双关系任务", columns: ["heads", "d_k", "parameters", "accuracy", "entropy per head (nats)", "self-attention a_ii per head", "a_ii at init", "mass on x_{i−1} per head", "mass on x_{n−1−i} per head"],
         rows: synthetic.map((s) => [s.h, dModel / s.h, s.parameters, pct(s.accuracy), s.entropy.map((v) => fmt(v)).join(" "), s.diagonal.map((v) => fmt(v)).join(" "), fmt(s.diagonalInit), s.prev.map((v) => fmt(v)).join(" "), s.mirror.map((v) => fmt(v)).join(" ")]) },
@@ -131,6 +137,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
         rows: sst.map((s) => [s.h, s.parameters, pct(s.accuracy), fmt(mean(s.entropy)), fmt(mean(s.diagonal)), fmt(s.uniform)]) },
       { title_en: "Cost of one attention layer", title_zh: "一个注意力层的代价", columns: ["heads", "d_k", "parameters", "FLOPs", "forward ms"],
         rows: timing.map((t) => [t.h, cost.dModel / t.h, t.parameters, fmt(t.flops, 4), fmt(t.seconds * 1000)]) },
+      ...pruning.tables,
     ],
     charts: [
       barChart({ name: "accuracy-by-heads", title_en: "Accuracy by head count (equal d_model and parameters)", title_zh: "不同头数的准确率（d_model 与参数量相同）",
@@ -146,12 +153,14 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
         data: heatData, x: "key", y: "query", value: "p", facet: "head", xTitle: "key position", yTitle: "query position" }),
       lineChart({ name: "cost-by-heads", title_en: "Forward time of one attention layer (same FLOPs)", title_zh: "注意力层前向时间（FLOPs 相同）",
         data: timing.map((t) => ({ heads: t.h, ms: t.seconds * 1000 })), x: "heads", y: "ms", xTitle: "heads", yTitle: "forward time (ms)", xOrdinal: true, yZero: true }),
+      ...pruning.charts,
     ],
     metrics: {
       two_relation: synthetic.map((s) => ({ heads: s.h, parameters: s.parameters, accuracy: sig(s.accuracy), accuracies: s.accuracies.map((a) => sig(a)), entropy: s.entropy.map((v) => sig(v)), self_attention: s.diagonal.map((v) => sig(v)), self_attention_init: sig(s.diagonalInit), mass_previous: s.prev.map((v) => sig(v)), mass_mirror: s.mirror.map((v) => sig(v)) })),
       uniform_self_attention: sig(uniform),
       sst2: sst.map((s) => ({ heads: s.h, parameters: s.parameters, accuracy: sig(s.accuracy), entropy: s.entropy.map((v) => sig(v)), self_attention: s.diagonal.map((v) => sig(v)), uniform_self_attention: sig(s.uniform) })),
       cost: timing.map((t) => ({ heads: t.h, flops: t.flops, parameters: t.parameters })),
+      ...pruning.metrics,
       timings: { forward_s: timing.map((t) => ({ heads: t.h, seconds: sig(t.seconds, 3) })), train_s: synthetic.map((s) => ({ heads: s.h, seconds: sig(s.seconds, 3) })) },
     },
   };

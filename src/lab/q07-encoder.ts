@@ -1,20 +1,14 @@
 /** Q07: the encoder step by step on a trained classifier, LayerNorm's statistics, and gradients by depth with and without residuals and LayerNorm. */
-import { existsSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
-import { shippedPath } from "../io/shipped.ts";
-import type { EncoderClassifier } from "../models/classifier.ts";
 import { maskFromLengths } from "../nn/masks.ts";
 import { Trace } from "../nn/trace.ts";
 import { noGrad } from "../tensor/autograd.ts";
 import { Rng } from "../tensor/random.ts";
 import { Tensor, indexTensor } from "../tensor/tensor.ts";
-import type { BertTokenizer } from "../text/wordpiece.ts";
-import { loadCheckpoint } from "../models/tsformer-checkpoint.ts";
 import { encodeText } from "../train/evaluate.ts";
 import { crossEntropy } from "../train/losses.ts";
 import { barChart, lineChart } from "./charts.ts";
 import { fmt, gradNorm, mean, pct, rowStats, sig, std, tensorStats } from "./metrics.ts";
-import { loadSst2, trainSst2 } from "./sst2.ts";
+import { shippedClassifier } from "./shipped-model.ts";
 import { copyPreviousTask, sampleBatch } from "./tasks.ts";
 import { buildTokenModel, logitsOf, trainTokenTask } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
@@ -42,21 +36,6 @@ const RULES = {
 /** Q01's example sentence (the one `tsformer demo` runs). */
 const SENTENCE = "The animal didn't cross the street because it was too tired";
 
-/** The classifier Q07 inspects: --model, else the shipped models/default, else a small one trained now. */
-function resolveModel(ctx: LabContext): { model: EncoderClassifier; tokenizer: BertTokenizer; maxLength: number; source: string } {
-  const dir = ctx.modelDir || shippedPath("models/default");
-  if (ctx.modelDir || existsSync(join(dir, "config.json"))) {
-    const loaded = loadCheckpoint(dir);
-    // Shown relative to the checkout, so reports read the same on every machine.
-    const shown = relative(shippedPath("."), resolve(dir));
-    return { model: loaded.model, tokenizer: loaded.tokenizer, maxLength: loaded.config.tokenizer.maxLength, source: shown.startsWith("..") ? dir : shown };
-  }
-  ctx.log("no trained classifier found: training a small one on SST-2");
-  const r = trainSst2({ encoder: { dModel: 64, heads: 4, dFF: 128 }, epochs: 1, trainLimit: ctx.quick ? 1000 : undefined, seed: ctx.seed });
-  const data = loadSst2();
-  return { model: r.model, tokenizer: data.tokenizer, maxLength: data.maxLength, source: `trained here (SST-2, 1 epoch, dev accuracy ${pct(r.accuracy)})` };
-}
-
 /** The Q07 steps of layer 0 (and the embedding steps), as [label, trace name]. */
 const STEPS: [string, string][] = [
   ["1 embedding lookup", "embedding.lookup"],
@@ -82,7 +61,7 @@ const STACKS = [
 
 async function run(ctx: LabContext): Promise<QuestionOutput> {
   // 1. One sentence through the classifier, step by step.
-  const { model, tokenizer, maxLength, source } = resolveModel(ctx);
+  const { model, tokenizer, maxLength, source } = shippedClassifier(ctx);
   const ids = encodeText(tokenizer, SENTENCE, maxLength);
   const n = ids.length;
   const idsT = indexTensor(ids, [1, n]);

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { renderSvg } from "./charts.ts";
+import { EXPLAIN_LINKS } from "./explain-links.ts";
 import { type Claim, type CodeVersion, type LabResult, type Question, type QuestionOutput, QUESTION_IDS, type Table, type Verdict } from "./types.ts";
 import type { Condition, VerdictRule } from "./verdicts.ts";
 
@@ -67,6 +68,9 @@ export function reportMarkdown(q: Question, out: QuestionOutput, result: LabResu
     lines.push("## Charts · 图表", "");
     for (const c of out.charts) lines.push(`![${c.title_en} · ${c.title_zh}](${c.name}.svg)`, "");
   }
+  const link = result.explain;
+  lines.push("## See it explained · 在解释视图中查看", "", `${link.en} Explorer: Explain view, ${link.panel} (\`npm start\`); terminal: \`${link.command}\`.`, "",
+    `${link.zh} 浏览器：解释视图（${link.panel}）；终端：\`${link.command}\`。`, "");
   lines.push("## Verdicts and why", "");
   out.claims.forEach((c, i) => {
     lines.push(`${i + 1}. 「${c.claim_zh}」`, `   *${c.claim_en}* — **${VERDICT_LABEL[c.verdict].en}**. ${c.evidence}`, "", `   ${decisionText(c, "en")}`, "");
@@ -85,7 +89,7 @@ export async function writeQuestion(outDir: string, q: Question, out: QuestionOu
   const result: LabResult = {
     id: q.id, title: q.title, question_zh: q.question_zh, question_en: q.question_en,
     claims: out.claims, metrics: out.metrics, seed: meta.seed, quick: meta.quick, runtime_s: Number(meta.runtime_s.toFixed(2)),
-    code: meta.code, charts: out.charts.map((c) => `${c.name}.svg`),
+    code: meta.code, charts: out.charts.map((c) => `${c.name}.svg`), explain: EXPLAIN_LINKS[q.id],
   };
   for (const c of out.charts) writeFileSync(join(dir, `${c.name}.svg`), await renderSvg(c.spec));
   // Atomic: `readResults` parses every result.json of the folder, so an interrupted run must not leave half of one.

@@ -1,5 +1,6 @@
 /** The lab's shared types: a question, its claims and verdicts, its tables and charts, and the run context. */
 import type { TopLevelSpec } from "vega-lite";
+import type { ExplainLink } from "./explain-links.ts";
 import type { DefinedVerdict, MeasuredVerdict, VerdictRule } from "./verdicts.ts";
 
 /** What the measured numbers say about a claim of the notes. */
@@ -89,6 +90,8 @@ export interface LabResult {
   /** The code it ran: the checkout's commit, and whether src/ or models/ had uncommitted changes (null outside git). */
   code: CodeVersion | null;
   charts: string[];
+  /** Where the question can be seen on a real prediction (the explorer's Explain view). */
+  explain: ExplainLink;
 }
 
 /** A git commit (short hash) and whether the working tree differed from it where results come from. */

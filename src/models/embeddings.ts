@@ -47,19 +47,27 @@ function rowLimit(loaded: LoadedBert, maxLength: number | undefined): number {
   return limit;
 }
 
-/**
- * Tokenizes texts or pairs (padding to the longest row, truncation "longest_first", [CLS]/[SEP], token types)
- * and runs the whole model under noGrad: last hidden state, every layer's hidden state, pooler output, logits,
- * and per-head attention probabilities with `needWeights`.
- */
-export function encodeTexts(loaded: LoadedBert, inputs: readonly TextInput[], options: EncodeTextsOptions = {}): EncodedTexts {
+/** A tokenized batch and the model's inputs for it. */
+export type TokenizedTexts = Omit<EncodedTexts, "output">;
+
+/** Tokenizes texts or pairs as the model reads them: padding to the longest row, truncation "longest_first", [CLS]/[SEP], token types. */
+export function tokenizeTexts(loaded: LoadedBert, inputs: readonly TextInput[], maxLength?: number): TokenizedTexts {
   if (inputs.length === 0) throw new ConfigError("encodeTexts: no texts given");
   const rows: BatchInput[] = inputs.map((x) => (typeof x === "string" ? x : Array.isArray(x) ? { text: x[0], textPair: x[1] } : (x as BatchInput)));
-  const encoding = loaded.tokenizer.encodeBatch(rows, { padding: "longest", truncation: "longest_first", maxLength: rowLimit(loaded, options.maxLength) });
+  const encoding = loaded.tokenizer.encodeBatch(rows, { padding: "longest", truncation: "longest_first", maxLength: rowLimit(loaded, maxLength) });
   const shape = [encoding.batch, encoding.length];
   const ids = indexTensor(encoding.inputIds, shape);
   const tokenTypeIds = indexTensor(encoding.tokenTypeIds, shape);
   const attentionMask: AttentionMask = { shape, data: encoding.attentionMask };
+  return { encoding, ids, tokenTypeIds, attentionMask };
+}
+
+/**
+ * Tokenizes texts or pairs (`tokenizeTexts`) and runs the whole model under noGrad: last hidden state, every
+ * layer's hidden state, pooler output, logits, and per-head attention probabilities with `needWeights`.
+ */
+export function encodeTexts(loaded: LoadedBert, inputs: readonly TextInput[], options: EncodeTextsOptions = {}): EncodedTexts {
+  const { encoding, ids, tokenTypeIds, attentionMask } = tokenizeTexts(loaded, inputs, options.maxLength);
   const output = noGrad(() => loaded.model.forward(ids, { attentionMask, tokenTypeIds, needWeights: options.needWeights, trace: options.trace }));
   return { encoding, ids, tokenTypeIds, attentionMask, output };
 }

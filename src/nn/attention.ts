@@ -57,6 +57,12 @@ export interface AttentionCall {
   needWeights?: boolean;
   /** Records Q/K/V, scores, probabilities and the context, step by step. */
   trace?: Trace;
+  /**
+   * Multiplies each head's output (softmax(·)·V, before the heads are concatenated): (heads) or (batch, heads).
+   * 0 removes a head, 1 keeps it (Hugging Face's `head_mask`); a gate that requires a gradient gives Michel et
+   * al.'s head importance ∂L/∂ξ.
+   */
+  headGate?: Tensor | null;
 }
 
 /** The result of attention: the output (batch, nQ, dModel) and, when asked, probabilities (batch, h, nQ, nK). */
@@ -157,13 +163,23 @@ export class MultiHeadAttention extends Module {
     const { heads, weights } = stepByStep
       ? this.attendStepByStep(q, k, v, call)
       : this.attendFused(q, k, v, call);
-    trace?.record("head_outputs", heads);
+    const gated = call.headGate ? mul(heads, this.gateShape(call.headGate, q.shape[0])) : heads;
+    trace?.record("head_outputs", gated);
     // Q06: concatenate the heads, then W_O projects h·d_v back to d_model.
-    const context = this.mergeHeads(heads);
+    const context = this.mergeHeads(gated);
     trace?.record("context", context);
     const output = this.outProj.forward(context);
     trace?.record("output", output);
     return { output, weights: call.needWeights ? weights : null };
+  }
+
+  /** A (heads) or (batch, heads) gate as (1 or batch, heads, 1, 1), so it scales every row of a head's output. */
+  private gateShape(gate: Tensor, batch: number): Tensor {
+    const rows = gate.rank === 1 ? 1 : gate.shape[0];
+    if (gate.shape[gate.rank - 1] !== this.heads || gate.rank > 2 || (rows !== 1 && rows !== batch)) {
+      throw new ShapeError(`attention: headGate must be (${this.heads}) or (${batch}, ${this.heads}), got ${formatShape(gate.shape)}`);
+    }
+    return reshape(gate, [rows, this.heads, 1, 1]);
   }
 
   /** The fused kernel: scores, scale, mask, softmax and ·V in one op. */

@@ -40,7 +40,11 @@ export class Embedding extends Module {
 
   /** ids (…) → vectors (…, dModel), × √d_model when enabled; the trace gets `lookup` and `scaled`. */
   forward(ids: IndexTensor, trace?: Trace): Tensor {
-    const vectors = embedding(this.weight, ids);
+    return this.scaled(embedding(this.weight, ids), trace);
+  }
+
+  /** Looked-up (or given) vectors, × √d_model when enabled; the trace gets `lookup` and `scaled`. */
+  scaled(vectors: Tensor, trace?: Trace): Tensor {
     trace?.record("lookup", vectors);
     if (!this.scaleBySqrtDModel) return vectors;
     return trace?.record("scaled", scale(vectors, Math.sqrt(this.dModel))) ?? scale(vectors, Math.sqrt(this.dModel));

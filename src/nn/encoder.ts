@@ -1,4 +1,5 @@
 /** The encoder layer and the stack of N layers (Vaswani et al. §3.1; Q07 steps 3–7). */
+import { ShapeError } from "../errors.ts";
 import { Rng } from "../tensor/random.ts";
 import { checkInput } from "../tensor/checks.ts";
 import type { Activation } from "../tensor/ops/elementwise.ts";
@@ -43,6 +44,14 @@ export interface EncoderCall {
   additiveMask?: Tensor | null;
   needWeights?: boolean;
   trace?: Trace;
+  /** This layer's head gate (see `AttentionCall.headGate`). */
+  headGate?: Tensor | null;
+}
+
+/** What the stack's forward takes: a layer's call, with one head gate per layer instead of one. */
+export interface EncoderStackCall extends Omit<EncoderCall, "headGate"> {
+  /** Per layer, a (heads) or (batch, heads) gate on each head's output (null or missing: no gate). */
+  headGates?: readonly (Tensor | null)[] | null;
 }
 
 /** The output of a layer, with its attention probabilities when asked. */
@@ -95,7 +104,7 @@ export class EncoderLayer extends Module {
     const attend = (t: Tensor): { out: Tensor; weights: Tensor | null } => {
       const r = this.selfAttn.forward(t, {
         attentionMask: call.attentionMask, causal: call.causal, additiveMask: call.additiveMask,
-        needWeights: call.needWeights, trace: trace?.scope("self_attn"),
+        needWeights: call.needWeights, trace: trace?.scope("self_attn"), headGate: call.headGate,
       });
       return { out: this.dropout1.forward(r.output), weights: r.weights };
     };
@@ -157,13 +166,17 @@ export class Encoder extends Module {
   }
 
   /** Runs every layer; `call.trace` receives `layers.{i}.…` entries. */
-  forward(x: Tensor, call: EncoderCall = {}): EncoderOutput {
+  forward(x: Tensor, call: EncoderStackCall = {}): EncoderOutput {
     checkInput("encoder: input", x.data, x.shape);
+    const { headGates, ...layerCall } = call;
+    if (headGates && headGates.length !== this.layers.items.length) {
+      throw new ShapeError(`encoder: ${headGates.length} head gates for ${this.layers.items.length} layers`);
+    }
     const layerOutputs: Tensor[] = [];
     const attentions: Tensor[] = [];
     let h = x;
     this.layers.items.forEach((layer, i) => {
-      const r = layer.forward(h, { ...call, trace: call.trace?.scope(`layers.${i}`) });
+      const r = layer.forward(h, { ...layerCall, trace: call.trace?.scope(`layers.${i}`), headGate: headGates?.[i] ?? null });
       h = r.output;
       layerOutputs.push(h);
       if (r.weights) attentions.push(r.weights);

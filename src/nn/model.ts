@@ -87,6 +87,16 @@ export interface ModelCall {
   needWeights?: boolean;
   /** Records every step (see Trace). */
   trace?: Trace;
+  /**
+   * Per layer, a gate on each head's output: (heads) or (batch, heads); 0 removes a head (Hugging Face's
+   * `head_mask`, Michel et al.'s ξ). See `headMaskGates` for building them from "layer:head" pairs.
+   */
+  headGates?: readonly (Tensor | null)[] | null;
+  /**
+   * (batch, n, dModel) vectors used instead of the word-embedding lookup of `ids` (before × √d_model, positions
+   * and token types): Hugging Face's `inputs_embeds`, for gradients with respect to the lookup.
+   */
+  wordEmbeddings?: Tensor | null;
 }
 
 /** The outputs of a forward pass. */
@@ -135,7 +145,8 @@ export class TransformerEncoderModel extends Module {
     const n = ids.shape[1];
     const trace = call.trace;
     // Steps 1 and Q08: look up each token's vector (and scale it by √d_model when configured).
-    let x = this.embedding.forward(ids, trace?.scope("embedding"));
+    let x = call.wordEmbeddings ? this.embedding.scaled(this.checkWordEmbeddings(call.wordEmbeddings, ids), trace?.scope("embedding"))
+      : this.embedding.forward(ids, trace?.scope("embedding"));
     // Step 2: add position information, since attention itself ignores order.
     if (this.positions) x = add(x, trace?.record("positions", this.positions.forward(n)) ?? this.positions.forward(n));
     if (this.tokenTypes) {
@@ -153,6 +164,15 @@ export class TransformerEncoderModel extends Module {
     return x;
   }
 
+  /** `wordEmbeddings` after checking that it is (batch, n, dModel) for these ids. */
+  private checkWordEmbeddings(vectors: Tensor, ids: IndexTensor): Tensor {
+    const want = [ids.shape[0], ids.shape[1], this.config.dModel];
+    if (vectors.rank !== 3 || vectors.shape.some((s, i) => s !== want[i])) {
+      throw new ShapeError(`model: wordEmbeddings ${formatShape(vectors.shape)} must be ${formatShape(want)} (batch, n, dModel)`);
+    }
+    return vectors;
+  }
+
   /** ids (batch, n) → hidden states (batch, n, dModel). */
   forward(ids: IndexTensor, call: ModelCall = {}): ModelOutput {
     if (call.attentionMask && (call.attentionMask.shape[0] !== ids.shape[0] || call.attentionMask.shape[1] !== ids.shape[1])) {
@@ -166,7 +186,7 @@ export class TransformerEncoderModel extends Module {
     });
     const x0 = this.embed(ids, call);
     const r = this.encoder.forward(x0, {
-      attentionMask: call.attentionMask, needWeights: call.needWeights, trace: call.trace?.scope("encoder"),
+      attentionMask: call.attentionMask, needWeights: call.needWeights, trace: call.trace?.scope("encoder"), headGates: call.headGates,
     });
     return { lastHiddenState: r.output, hiddenStates: [x0, ...r.layerOutputs], attentions: r.attentions };
   }

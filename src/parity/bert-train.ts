@@ -5,9 +5,9 @@
  * inputs exactly (bert-inputs.ts), then, in training semantics with dropout off (the model's eval mode with
  * gradients recorded), computes the logits and the loss of case.json's conventions — mean cross-entropy over the
  * rows, or over the labelled positions for the masked LM — and its backward, fused and step by step, comparing
- * every stored tensor at its stored tolerance. The attribution references (`attribution.*`, `grad.attentions.*`)
- * belong to the explanations (a later part of tsformer): they are listed as not computed and do not fail the case;
- * any other stored tensor that is not computed does.
+ * every stored tensor at its stored tolerance. For a classification case it also computes every attribution
+ * reference (`attribution.*`, `grad.attentions.*`; src/explain) explaining each row's stored label. A stored tensor
+ * that is not computed fails the case.
  */
 import { ConfigError } from "../errors.ts";
 import { fromHfBertName, hfBertTiedName } from "../io/names.ts";
@@ -16,6 +16,7 @@ import { Trace } from "../nn/trace.ts";
 import { reshape } from "../tensor/ops/layout.ts";
 import { indexTensor } from "../tensor/tensor.ts";
 import { crossEntropy } from "../train/losses.ts";
+import { attributionTensors } from "./attributions.ts";
 import { intTensor, modelInputs } from "./bert.ts";
 import { IGNORE_INDEX, checkBertInputs } from "./bert-inputs.ts";
 import { compareWith, configString, loadCase, passes, runCaseFolders, uncovered } from "./fixture.ts";
@@ -23,12 +24,6 @@ import type { CaseResult, Comparison } from "./types.ts";
 
 /** The architectures this family has, as case.json `config.architecture` names them. */
 const ARCHITECTURES = ["BertForSequenceClassification", "BertForMaskedLM"] as const;
-
-/** Stored tensors that the explanations compute (not this runner yet), by the group they are reported under. */
-const DEFERRED: readonly [RegExp, string][] = [[/^attribution\./, "attribution.*"], [/^grad\.attentions\./, "grad.attentions.*"]];
-
-/** The deferred group of a stored tensor, if any. */
-const deferredGroup = (name: string): string | undefined => DEFERRED.find(([re]) => re.test(name))?.[1];
 
 /** case.json's sizes that config.json must have given the loader (read from case.json, never assumed). */
 const SIZE_FIELDS = [
@@ -88,7 +83,11 @@ export function runBertTrainCase(dir: string): CaseResult {
       if (p) check(t.name, p.grad?.data ?? new Float32Array(p.size), `${t.name}${suffix}`);
     }
   }
-  const rest = uncovered(c, covered, deferredGroup);
+  if (!masked) {
+    const targets = Int32Array.from(labels.data);
+    for (const [name, values] of attributionTensors(model, { ids, tokenTypeIds, attentionMask, targets })) check(name, values);
+  }
+  const rest = uncovered(c, covered);
   compared.push(...rest.compared);
   return { case: c.name, op: c.op, passed: passes(compared), compared, ...(rest.error ? { error: rest.error } : {}) };
 }

@@ -163,25 +163,24 @@ export function configString(c: FixtureCase, key: string, fallback: string): str
 /** The roles of tensors a runner computes (the others are given: inputs, parameters, constants, loss weights). */
 export const COMPUTED_ROLES: ReadonlySet<string> = new Set(["output", "intermediate", "grad"]);
 
-/** A stored tensor the runner did not compute; `deferred` names the group of a later part of tsformer that owns it. */
-export function notComputed(name: string, deferred?: string): Comparison {
-  return { name, worst: Infinity, status: "not computed", ...(deferred ? { deferred } : {}) };
+/** A stored tensor the runner did not compute. */
+export function notComputed(name: string): Comparison {
+  return { name, worst: Infinity, status: "not computed" };
 }
 
-/** A case's verdict: every comparison within tolerance, deferred not-computed tensors aside. */
+/** A case's verdict: every comparison within tolerance. */
 export function passes(compared: readonly Comparison[]): boolean {
-  return compared.every((c) => c.worst <= 1 || c.deferred !== undefined);
+  return compared.every((c) => c.worst <= 1);
 }
 
 /**
- * The comparisons for the stored computed tensors that `covered` lacks, and the case error naming the ones that
- * fail it (those `deferredGroup` does not assign to a later part of tsformer).
+ * The comparisons for the stored computed tensors that `covered` lacks, and the case error naming them (each
+ * fails the case).
  */
-export function uncovered(c: FixtureCase, covered: ReadonlySet<string>, deferredGroup: (name: string) => string | undefined = () => undefined): { compared: Comparison[]; error?: string } {
+export function uncovered(c: FixtureCase, covered: ReadonlySet<string>): { compared: Comparison[]; error?: string } {
   const missing = [...c.tensors.values()].filter((t) => COMPUTED_ROLES.has(t.role) && !covered.has(t.name));
-  const compared = missing.map((t) => notComputed(t.name, deferredGroup(t.name)));
-  const failing = compared.filter((x) => x.deferred === undefined).map((x) => x.name);
-  return failing.length > 0 ? { compared, error: `not computed: ${failing.join(", ")}` } : { compared };
+  const compared = missing.map((t) => notComputed(t.name));
+  return compared.length > 0 ? { compared, error: `not computed: ${compared.map((x) => x.name).join(", ")}` } : { compared };
 }
 
 /** Runs `runCase` on every case folder of a fixture folder (its index.json); a case that throws becomes a failed result. */

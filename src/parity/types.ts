@@ -6,13 +6,8 @@ export interface Comparison {
   name: string;
   /** Worst element of |actual − expected| / (atol + rtol·|expected|); for exact comparisons 0 (equal) or Infinity. */
   worst: number;
-  /** Set for a stored tensor the runner did not compute (its `worst` is Infinity). */
+  /** Set for a stored tensor the runner did not compute (its `worst` is Infinity: the case fails). */
   status?: "not computed";
-  /**
-   * For a not-computed tensor that a later part of tsformer owns (e.g. "attribution.*"): the group it belongs to.
-   * Such a tensor is listed but neither passes nor fails its case; any other not-computed tensor fails it.
-   */
-  deferred?: string;
 }
 
 /** The result of running one case. */

@@ -16,9 +16,12 @@ export interface ClassifierModel extends Module {
   forward(ids: IndexTensor, call?: ModelCall): { logits: Tensor | null };
 }
 
+/** What evaluation may add to each forward call: head gates that remove heads (see `ModelCall.headGates`). */
+export type EvalCall = Pick<ModelCall, "headGates">;
+
 /** The logits of a batch; a model without a classification head is a one-line error. */
-export function classifierLogits(model: ClassifierModel, ids: IndexTensor, attentionMask: AttentionMask): Tensor {
-  const { logits } = model.forward(ids, { attentionMask });
+export function classifierLogits(model: ClassifierModel, ids: IndexTensor, attentionMask: AttentionMask, call: EvalCall = {}): Tensor {
+  const { logits } = model.forward(ids, { ...call, attentionMask });
   if (!logits) throw new ConfigError("the model has no classification head (no classifier.* weights and no id2label): fine-tune it first with tsformer train --init-from");
   return logits;
 }
@@ -48,14 +51,14 @@ export function encodeText(tokenizer: BertTokenizer, text: string, maxLength: nu
 }
 
 /** Evaluates in inference mode (dropout off), in length-sorted batches. */
-export function evaluate(model: ClassifierModel, examples: readonly EncodedExample[], batchSize = 64): EvalResult {
+export function evaluate(model: ClassifierModel, examples: readonly EncodedExample[], batchSize = 64, call: EvalCall = {}): EvalResult {
   const wasTraining = model.training;
   model.eval();
   let correct = 0;
   let lossSum = 0;
   noGrad(() => {
     for (const { batch } of evalBatches(examples, batchSize, model.config.padId)) {
-      const logits = classifierLogits(model, batch.ids, batch.attentionMask);
+      const logits = classifierLogits(model, batch.ids, batch.attentionMask, call);
       lossSum += crossEntropy(logits, batch.labels).item() * batch.labels.data.length;
       correct += correctPredictions(logits, batch.labels.data);
     }
@@ -65,13 +68,13 @@ export function evaluate(model: ClassifierModel, examples: readonly EncodedExamp
 }
 
 /** Class probabilities for each text (rows in input order). */
-export function predict(model: ClassifierModel, tokenizer: BertTokenizer, texts: readonly string[], maxLength: number, batchSize = 64): number[][] {
+export function predict(model: ClassifierModel, tokenizer: BertTokenizer, texts: readonly string[], maxLength: number, batchSize = 64, call: EvalCall = {}): number[][] {
   const examples = texts.map((t) => ({ ids: encodeText(tokenizer, t, maxLength), label: 0 }));
   const out: number[][] = new Array(texts.length);
   model.eval();
   noGrad(() => {
     for (const { batch, indices } of evalBatches(examples, batchSize, model.config.padId)) {
-      const probs = softmax(classifierLogits(model, batch.ids, batch.attentionMask));
+      const probs = softmax(classifierLogits(model, batch.ids, batch.attentionMask, call));
       const classes = probs.shape[1];
       indices.forEach((i, b) => (out[i] = Array.from(probs.data.subarray(b * classes, (b + 1) * classes))));
     }

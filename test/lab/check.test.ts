@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compareResults } from "../../src/lab/check.ts";
+import { EXPLAIN_LINKS } from "../../src/lab/explain-links.ts";
 import type { Claim, LabResult } from "../../src/lab/types.ts";
 import { byDefinition, byMeasurement, cond } from "../../src/lab/verdicts.ts";
 
@@ -17,7 +18,7 @@ function result(gain: number, ratio: number, accuracies: number[], seconds = 1):
     { ...text, ...byDefinition("refuted", "by the shapes", "由形状决定") },
   ];
   return {
-    id: "q01", title: "t", question_zh: "问", question_en: "Q?", claims, seed: 1, quick: false, runtime_s: seconds, code: null, charts: [],
+    id: "q01", title: "t", question_zh: "问", question_en: "Q?", claims, seed: 1, quick: false, runtime_s: seconds, code: null, charts: [], explain: EXPLAIN_LINKS.q01,
     metrics: { accuracies, nested: { flops: 100 }, timings: { forward_s: seconds } },
   };
 }

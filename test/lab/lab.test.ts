@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { EXPLAIN_LINKS } from "../../src/lab/explain-links.ts";
 import { decisionText } from "../../src/lab/report.ts";
 import { QUESTIONS } from "../../src/lab/runner.ts";
 import { QUESTION_IDS, type LabResult } from "../../src/lab/types.ts";
@@ -83,7 +84,9 @@ test("lab all --quick: every question's result.json, report.md, charts and the i
       assert.ok(report.includes(decisionText(c, "en")) && report.includes(decisionText(c, "zh")), `${id}: report.md does not say how a verdict was decided`);
     }
     assert.ok(result.code === null || /^[0-9a-f]{4,}$/.test(result.code.commit), `${id}: code ${JSON.stringify(result.code)}`);
-    for (const heading of ["## Verdicts · 结论", "## What was run", "## 实验内容", "## Numbers · 数据", "## Verdicts and why", "## 结论与理由"]) {
+    assert.deepEqual(result.explain, EXPLAIN_LINKS[id], `${id}: the link to the Explain view`);
+    assert.ok(report.includes(result.explain.en) && report.includes(result.explain.zh) && report.includes(`\`${result.explain.command}\``), `${id}: report.md lacks the Explain link`);
+    for (const heading of ["## Verdicts · 结论", "## See it explained · 在解释视图中查看", "## What was run", "## 实验内容", "## Numbers · 数据", "## Verdicts and why", "## 结论与理由"]) {
       assert.ok(report.includes(heading), `${id}: report.md lacks "${heading}"`);
     }
     assert.match(report, /\n\| --- \|/, `${id}: report.md has no table`);
@@ -94,7 +97,7 @@ test("lab all --quick: every question's result.json, report.md, charts and the i
       assert.ok(report.includes(`](${c})`), `${id}: report.md does not show ${c}`);
     }
   }
-  assert.equal(decidedBy.filter((d) => d === "measurement").length, 20);
+  assert.equal(decidedBy.filter((d) => d === "measurement").length, 21);
   assert.equal(decidedBy.filter((d) => d === "definition").length, 9);
   const html = readFileSync(join(quickOut, "index.html"), "utf8");
   const md = readFileSync(join(quickOut, "index.md"), "utf8");

@@ -1,4 +1,5 @@
 /** English and 中文: the language choice and the lookup of every string the page shows. */
+import { EXPLAIN_STRINGS } from "./strings-explain.ts";
 import { FILL_STRINGS } from "./strings-fill.ts";
 import { STEP_STRINGS } from "./strings-steps.ts";
 import { UI_STRINGS } from "./strings-ui.ts";
@@ -7,7 +8,7 @@ import { UI_STRINGS } from "./strings-ui.ts";
 export type Lang = "en" | "zh";
 
 /** Every string, by key: [English, 中文]. */
-export const STRINGS = { ...UI_STRINGS, ...STEP_STRINGS, ...FILL_STRINGS };
+export const STRINGS = { ...UI_STRINGS, ...STEP_STRINGS, ...FILL_STRINGS, ...EXPLAIN_STRINGS };
 
 /** A key of `STRINGS`. */
 export type StringKey = keyof typeof STRINGS;

@@ -4,14 +4,16 @@
  * keyboard focus on the element with the same data-key.
  */
 import { EngineClient } from "./client.ts";
-import { BASELINE, FILL_MASK_SHOWN, type ModelInfo, type WhatIf, isBaseline } from "./engine/protocol.ts";
+import { BASELINE, type ExplainResult, FILL_MASK_SHOWN, type ModelInfo, type WhatIf, isBaseline } from "./engine/protocol.ts";
 import { EXAMPLES, FILL_EXAMPLES } from "./examples.ts";
 import { fillSlot, keptRestores } from "./fill-mask.ts";
 import { type StringKey, type Vars, detectLanguage, translate, translator } from "./i18n.ts";
 import type { SiteManifest } from "./site.ts";
-import type { Actions, AppState, FillState, LoadStage, View, ViewContext } from "./state.ts";
+import { loadQuiz, saveQuiz } from "./quiz.ts";
+import type { Actions, AppState, ExplainState, FillState, LoadStage, View, ViewContext } from "./state.ts";
 import { attentionView } from "./ui/attention-view.ts";
 import { el } from "./ui/dom.ts";
+import { explainView } from "./ui/explain-view.ts";
 import { fillMaskView } from "./ui/fill-mask-view.ts";
 import { modelLine, prediction, sentenceForm, statusLine, titleBar } from "./ui/header.ts";
 import { labView } from "./ui/lab-view.ts";
@@ -19,7 +21,9 @@ import { modelFolderFiles, openModelPicker, pickName } from "./ui/model-picker.t
 import { pipelineView } from "./ui/pipeline-view.ts";
 import { whatIfView } from "./ui/whatif-view.ts";
 
-const VIEWS: readonly View[] = ["pipeline", "attention", "fill-mask", "whatif", "lab"];
+const VIEWS: readonly View[] = ["pipeline", "attention", "fill-mask", "explain", "whatif", "lab"];
+/** The Explain view before any run: the predicted class, no head removed, the last layer's heads together. */
+const EXPLAIN_START: ExplainState = { target: null, maskedHeads: [], base: null, masked: null, model: null, layer: -1, head: "all", status: null };
 const LANG_KEY = "tsformer-explorer-lang";
 
 /** The view and anchor a #hash names: #attention, or #lab-q04 (the lab, scrolled to Q04); other hashes (#main) name no view. */
@@ -36,6 +40,7 @@ class Explorer {
   private readonly root: HTMLElement;
   private runCounter = 0;
   private fillCounter = 0;
+  private explainCounter = 0;
   /** The site's masked-LM model is being fetched into the worker (once). */
   private loadingMaskedLm: Promise<boolean> | null = null;
 
@@ -48,6 +53,7 @@ class Explorer {
       // `tsformer serve --quantize int8` prints the address with ?quantize=int8: start with the int8 switch on
       result: null, variant: null, whatIf: BASELINE, int8: new URLSearchParams(location.search).get("quantize") === "int8", layer: 0, head: 0, shownHeads: [], focus: null, compareHead: "mean",
       fill: { text: FILL_EXAMPLES[0], result: null, restore: {}, layer: 0, head: "mean", shipped: null, status: null },
+      explain: EXPLAIN_START, quiz: loadQuiz(localStorage),
     };
     window.addEventListener("hashchange", () => this.showRoute());
   }
@@ -74,6 +80,11 @@ class Explorer {
       this.state = { ...this.state, fill: { ...this.state.fill, text } };
     },
     fill: (text, restore) => void this.runFill(text, restore),
+    setExplain: (change) => this.setExplain(change),
+    explain: (change) => {
+      this.setExplain(change);
+      void this.runExplain();
+    },
   };
 
   /** Starts the engine and runs the first example on the default model. */
@@ -114,7 +125,7 @@ class Explorer {
   /** Shows a newly loaded model from its first layer and head, and runs the current sentence on it. */
   private async loaded(model: ModelInfo, status: AppState["status"]): Promise<void> {
     // The fill-mask result may come from the previous model: the view runs again when shown.
-    this.update({ model, status, layer: 0, head: 0, shownHeads: [], focus: null, fill: { ...this.state.fill, result: null } });
+    this.update({ model, status, layer: 0, head: 0, shownHeads: [], focus: null, fill: { ...this.state.fill, result: null }, explain: EXPLAIN_START });
     await this.run(this.state.text);
     await this.showFill();
   }
@@ -187,6 +198,7 @@ class Explorer {
       if (ticket !== this.runCounter) return;
       const focus = this.state.focus && this.state.focus.index < result.tokens.length ? this.state.focus : null;
       this.update({ result, variant, focus, status: null });
+      await this.showExplain();
     } catch (e) {
       this.fail(e);
     }
@@ -205,6 +217,47 @@ class Explorer {
     }
   }
 
+  /** Which of the Explain view's results still hold for the current model, sentence, class and masked heads. */
+  private explainCurrent(): { base: ExplainResult | null; masked: ExplainResult | null } {
+    const { base, masked, model, target, maskedHeads } = this.state.explain;
+    const text = this.state.text;
+    const baseOk = base !== null && model === this.state.model && base.text === text && base.target === (target ?? base.predicted) ? base : null;
+    const sameHeads = (r: ExplainResult): boolean => r.maskedHeads.length === maskedHeads.length && r.maskedHeads.every((h, k) => h.layer === maskedHeads[k].layer && h.head === maskedHeads[k].head);
+    const maskedOk = baseOk && masked && masked.text === text && masked.target === baseOk.target && sameHeads(masked) ? masked : null;
+    return { base: baseOk, masked: maskedOk };
+  }
+
+  /** When the Explain view is shown: explains the sentence unless the results are current. */
+  private async showExplain(): Promise<void> {
+    if (this.state.view !== "explain" || !this.state.backend || !this.state.model?.labels) return;
+    const { base, masked } = this.explainCurrent();
+    if (!base || (this.state.explain.maskedHeads.length > 0 && !masked)) await this.runExplain();
+  }
+
+  /** Explains the sentence in the header with the view's class and masked heads; runs only what is not current. */
+  async runExplain(): Promise<void> {
+    const model = this.state.model;
+    const text = this.state.text;
+    if (!model?.labels || !text.trim()) return;
+    const ticket = ++this.explainCounter; // a newer run wins over a slower older one
+    const { target, maskedHeads } = this.state.explain;
+    const current = this.explainCurrent();
+    this.setExplain({ status: { kind: "busy", text: this.t("status.running") } });
+    try {
+      const base = current.base ?? await this.client.request({ kind: "explain", text, target, maskedHeads: [] });
+      // The masked run explains the unmasked run's class, so removing a head never switches what is explained.
+      const masked = maskedHeads.length === 0 ? null : current.masked ?? await this.client.request({ kind: "explain", text, target: base.target, maskedHeads });
+      if (ticket === this.explainCounter) this.setExplain({ base, masked, model, status: null });
+    } catch (e) {
+      if (ticket === this.explainCounter) this.setExplain({ status: { kind: "error", text: this.t("status.error", { message: e instanceof Error ? e.message : String(e) }) } });
+    }
+  }
+
+  /** Merges a change into the Explain view's state and redraws. */
+  private setExplain(change: Partial<ExplainState>): void {
+    this.update({ explain: { ...this.state.explain, ...change } });
+  }
+
   private fail(e: unknown): void {
     this.update({ status: { kind: "error", text: this.t("status.error", { message: e instanceof Error ? e.message : String(e) }) } });
   }
@@ -219,6 +272,7 @@ class Explorer {
     if (!view) return;
     this.update({ view });
     void this.showFill();
+    void this.showExplain();
     if (anchor) {
       const target = document.getElementById(anchor);
       target?.scrollIntoView({ block: "start" });
@@ -228,6 +282,7 @@ class Explorer {
 
   private update(change: Partial<AppState>): void {
     if (change.lang && change.lang !== this.state.lang) localStorage.setItem(LANG_KEY, change.lang);
+    if (change.quiz) saveQuiz(localStorage, change.quiz);
     this.state = { ...this.state, ...change };
     this.render();
   }
@@ -240,7 +295,7 @@ class Explorer {
     const ctx: ViewContext = { state: this.state, t: translator(this.state.lang), actions: this.actions };
     document.documentElement.lang = this.state.lang === "zh" ? "zh-CN" : "en";
     document.title = ctx.t("app.title");
-    const views: Record<View, (c: ViewContext) => HTMLElement> = { pipeline: pipelineView, attention: attentionView, "fill-mask": fillMaskView, whatif: whatIfView, lab: labView };
+    const views: Record<View, (c: ViewContext) => HTMLElement> = { pipeline: pipelineView, attention: attentionView, "fill-mask": fillMaskView, explain: explainView, whatif: whatIfView, lab: labView };
     const nav = el("nav", { class: "tabs", "aria-label": ctx.t("nav.label") },
       VIEWS.map((v) => el("a", { href: `#${v}`, "aria-current": v === this.state.view ? "page" : "false", "data-key": `nav-${v}` }, ctx.t(`nav.${v}`))));
     const header = el("header", { class: "site-header" },

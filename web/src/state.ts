@@ -1,11 +1,13 @@
 /** The page's state and the actions views call to change it. */
-import type { BackendInfo, FillMaskResult, ModelInfo, RunResult, WhatIf } from "./engine/protocol.ts";
+import type { HeadRef } from "../../src/explain/heads.ts";
+import type { BackendInfo, ExplainResult, FillMaskResult, ModelInfo, RunResult, WhatIf } from "./engine/protocol.ts";
 import type { Lang, Translator } from "./i18n.ts";
 import type { HeadChoice } from "./metrics.ts";
+import type { QuizState } from "./quiz.ts";
 import type { SiteManifest } from "./site.ts";
 
 /** The views, as in the address's #hash. */
-export type View = "pipeline" | "attention" | "fill-mask" | "whatif" | "lab";
+export type View = "pipeline" | "attention" | "fill-mask" | "explain" | "whatif" | "lab";
 
 /** A clicked token in the attention views: a query (left column) or a key (right column). */
 export interface TokenFocus {
@@ -35,6 +37,27 @@ export interface FillState {
   status: StatusLine | null;
 }
 
+/** A head of the Explain view's raw vs norm-based comparison, or all of them (raw: their mean; norm-based: the layer's). */
+export type ExplainHead = number | "all";
+
+/** The Explain view's own state. */
+export interface ExplainState {
+  /** The class explained, by label; null: the predicted one. */
+  target: string | null;
+  /** Heads removed by a click in the head-importance grid. */
+  maskedHeads: HeadRef[];
+  /** The explanation with no head removed, or null before one (or after the model changed). */
+  base: ExplainResult | null;
+  /** The same with `maskedHeads` removed, explaining base's class; null without masked heads. */
+  masked: ExplainResult | null;
+  /** The model `base` was computed with (opening another one runs it again). */
+  model: ModelInfo | null;
+  /** Layer (−1: the last) and head of the raw vs norm-based comparison. */
+  layer: number;
+  head: ExplainHead;
+  status: StatusLine | null;
+}
+
 /** Everything the page shows. */
 export interface AppState {
   lang: Lang;
@@ -60,6 +83,9 @@ export interface AppState {
   /** Head compared in the what-if view. */
   compareHead: HeadChoice;
   fill: FillState;
+  explain: ExplainState;
+  /** The lab's predict-then-reveal answers (saved in localStorage). */
+  quiz: QuizState;
 }
 
 /** The stages of opening a model from files: the page reads them, the worker builds the model, the first sentence runs. */
@@ -89,6 +115,10 @@ export interface Actions {
   draftFill(text: string): void;
   /** Runs fill-mask on a text; `restore` lists the tokens masked by a click (what a click puts back). */
   fill(text: string, restore?: Record<number, string>): void;
+  /** Merges a change into the Explain view's state and redraws. */
+  setExplain(change: Partial<ExplainState>): void;
+  /** Changes the class explained or the masked heads, and explains again. */
+  explain(change: Pick<Partial<ExplainState>, "target" | "maskedHeads">): void;
 }
 
 /** What every view receives. */

@@ -1,4 +1,6 @@
 /** What the page and the engine worker say to each other: requests, replies and the shapes of their values. */
+import type { TextExplanation } from "../../../src/explain/explain.ts";
+import type { HeadRef } from "../../../src/explain/heads.ts";
 import type { FillMaskCandidate } from "../../../src/models/fill-mask.ts";
 
 /** The what-if switches (Q01, Q02, Q04, Q05); `BASELINE` is the trained model as it is. */
@@ -145,6 +147,18 @@ export interface FillMaskResult {
   ms: number;
 }
 
+/** One run of `explainText` (src/explain/explain.ts) on the main model, as the Explain view shows it. */
+export interface ExplainResult extends TextExplanation {
+  /** The text as run. */
+  text: string;
+  /** The heads removed for this run (none: the model as trained). */
+  maskedHeads: HeadRef[];
+  /** The text was cut to the model's maximum length. */
+  truncated: boolean;
+  /** Milliseconds the run took. */
+  ms: number;
+}
+
 /** A request to the worker; `slot` (loads) defaults to "main". */
 export type EngineRequest =
   | { id: number; kind: "init" }
@@ -153,7 +167,9 @@ export type EngineRequest =
   /** `int8`: the int8 switch; `compare`: with it, a float32 pass too (the page shows it for the run as trained). */
   | { id: number; kind: "run"; text: string; whatIf: WhatIf; int8: boolean; compare: boolean }
   /** The top `topK` candidates of every [MASK] in `text`, with the model in `slot`. */
-  | { id: number; kind: "fill-mask"; slot: ModelSlot; text: string; topK: number; int8: boolean };
+  | { id: number; kind: "fill-mask"; slot: ModelSlot; text: string; topK: number; int8: boolean }
+  /** Every explanation of the main model's prediction for `text`: of class `target` (null: the predicted one), without `maskedHeads`. */
+  | { id: number; kind: "explain"; text: string; target: string | null; maskedHeads: HeadRef[] };
 
 /** The value each request kind resolves to. */
 export interface EngineValues {
@@ -162,6 +178,7 @@ export interface EngineValues {
   "load-files": ModelInfo;
   run: RunResult;
   "fill-mask": FillMaskResult;
+  explain: ExplainResult;
 }
 
 /** The worker's answer to request `id`. */

@@ -6,6 +6,7 @@ import { useFastestBackend, wasmThreads } from "../../../src/backend/wasm/index.
 import { type HfDecodeSettings, readHfDecodeSettings } from "../../../src/models/fill-mask.ts";
 import { loadBertSync } from "../../../src/models/load-bert.ts";
 import { mountFolder } from "../node-shims/virtual-folder.ts";
+import { runExplain } from "./explain.ts";
 import { fillMaskTransferables, runFillMask } from "./fill-mask.ts";
 import type { BackendInfo, EngineReply, EngineRequest, ModelInfo, ModelSlot } from "./protocol.ts";
 import { type ExplorerModel, explorerModel, runSentence, transferables } from "./run.ts";
@@ -82,6 +83,11 @@ async function handle(request: EngineRequest): Promise<{ value: unknown; transfe
       if (!model) throw new Error(request.slot === "main" ? "no model is loaded" : "the masked-LM model is not loaded");
       const result = runFillMask(model, request.text, { topK: request.topK, int8: request.int8, slot: request.slot });
       return { value: result, transfer: fillMaskTransferables(result) };
+    }
+    case "explain": {
+      const main = models.main;
+      if (!main) throw new Error("no model is loaded");
+      return { value: runExplain(main, request.text, { target: request.target, maskedHeads: request.maskedHeads }), transfer: [] };
     }
   }
 }

@@ -1,13 +1,15 @@
 /**
  * Attention as bertviz draws it: the head view (one layer; lines from each query token on the left to the keys on
  * the right, one colour per head, opacity = weight) and the model view (a thumbnail per layer × head). Clicking a
- * token focuses it: only its lines are drawn, in both views.
+ * token focuses it: only its lines are drawn, in both views. Both can be saved as SVG and PNG (the model view's
+ * canvases are redrawn as SVG lines from the same weights).
  */
 import type { RunResult } from "../engine/protocol.ts";
 import { formatValue } from "../format.ts";
 import type { Translator } from "../i18n.ts";
 import type { AppState, TokenFocus, ViewContext } from "../state.ts";
 import { buttonGroup, el, svg } from "./dom.ts";
+import { saveButtons, svgDocument, textWidth } from "./figure-export.ts";
 
 /** Head colours (Tableau 10 and two more), distinguishable on white. */
 const HEAD_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#17becf"];
@@ -27,24 +29,69 @@ function shown(focus: TokenFocus | null, i: number, j: number): boolean {
   return focus.side === "query" ? focus.index === i : focus.index === j;
 }
 
-/** The head view of one layer. */
-function headView(t: Translator, r: RunResult, state: AppState, layer: number, onFocus: (f: TokenFocus) => void): HTMLElement {
+/** The lines of one head that are drawn: query i → key j with weight w (at least MIN_WEIGHT, under the focus). */
+function headLines(r: RunResult, layer: number, head: number, focus: TokenFocus | null): { i: number; j: number; w: number }[] {
   const a = r.attentions[layer];
-  const [, heads, n] = a.shape;
-  const lines: SVGElement[] = [];
-  for (let h = 0; h < heads; h++) {
-    if (!state.shownHeads[h]) continue;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const w = a.data[(h * n + i) * n + j];
-        if (w < MIN_WEIGHT || !shown(state.focus, i, j)) continue;
-        lines.push(svg("line", {
-          x1: 0, y1: i * ROW + ROW / 2, x2: LINE_WIDTH, y2: j * ROW + ROW / 2, stroke: headColour(h), "stroke-width": 2,
-          "stroke-opacity": Math.min(1, w).toFixed(3), "data-head": h, "data-from": i, "data-to": j, "data-weight": w,
-        }, svg("title", {}, t("attention.line", { from: r.tokens[i], to: r.tokens[j], h, w: formatValue(w) }))));
-      }
+  const n = a.shape[2];
+  const lines: { i: number; j: number; w: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const w = a.data[(head * n + i) * n + j];
+      if (w >= MIN_WEIGHT && shown(focus, i, j)) lines.push({ i, j, w });
     }
   }
+  return lines;
+}
+
+/** The head view of a layer as a standalone SVG: the tokens on both sides and the lines of the shown heads. */
+function headViewSvg(t: Translator, r: RunResult, state: AppState, layer: number): SVGSVGElement {
+  const left = 14 + Math.max(...r.tokens.map((token) => textWidth(token, 12)));
+  const top = 32;
+  const title = `${t("attention.headView")} · ${t("pipeline.layer")} ${layer}`;
+  const label = (token: string, i: number, side: "query" | "key"): SVGElement => svg("text", {
+    x: side === "query" ? left - 6 : left + LINE_WIDTH + 6, y: top + i * ROW + ROW / 2 + 4, "text-anchor": side === "query" ? "end" : "start", "font-size": 12,
+    "font-weight": state.focus?.side === side && state.focus.index === i ? 700 : 400, fill: i >= r.realLength ? "#5b6472" : "#1d2430",
+  }, token);
+  const lines = state.shownHeads.flatMap((on, h) => (on ? headLines(r, layer, h, state.focus).map(({ i, j, w }) => svg("line", {
+    x1: left, y1: top + i * ROW + ROW / 2, x2: left + LINE_WIDTH, y2: top + j * ROW + ROW / 2, stroke: headColour(h), "stroke-width": 2, "stroke-opacity": Math.min(1, w).toFixed(3),
+  })) : []));
+  return svgDocument(Math.max(2 * left + LINE_WIDTH, textWidth(title, 13) + 16), top + r.tokens.length * ROW + 8,
+    svg("text", { x: 8, y: 18, "font-size": 13, "font-weight": 600 }, title),
+    lines, r.tokens.map((token, i) => [label(token, i, "query"), label(token, i, "key")]));
+}
+
+/** The model view as a standalone SVG: a thumbnail of lines per layer × head, as the page's canvases draw them. */
+function modelViewSvg(t: Translator, r: RunResult, focus: TokenFocus | null): SVGSVGElement {
+  const size = 72;
+  const gap = 8;
+  const left = 16 + textWidth(t("pipeline.layer"), 12);
+  const top = 48;
+  const n = r.tokens.length;
+  const y = (i: number): number => 4 + ((size - 8) * (i + 0.5)) / n;
+  const thumbs = r.attentions.map((_, l) => Array.from({ length: r.heads }, (_, h) => {
+    const x0 = left + h * (size + gap);
+    const y0 = top + l * (size + gap);
+    return [svg("rect", { x: x0, y: y0, width: size, height: size, fill: "#fff", stroke: "#d7dce3", rx: 6 }),
+      headLines(r, l, h, focus).map(({ i, j, w }) => svg("line", {
+        x1: x0 + 8, y1: y0 + y(i), x2: x0 + size - 8, y2: y0 + y(j), stroke: headColour(h), "stroke-width": 1, "stroke-opacity": Math.min(1, w).toFixed(3),
+      }))];
+  }));
+  const title = t("attention.modelView");
+  return svgDocument(Math.max(left + r.heads * (size + gap) + 8, textWidth(title, 13) + 16), top + r.attentions.length * (size + gap) + 8,
+    svg("text", { x: 8, y: 18, "font-size": 13, "font-weight": 600 }, title),
+    svg("text", { x: 8, y: top - 10, "font-weight": 600, "font-size": 12 }, t("pipeline.layer")),
+    Array.from({ length: r.heads }, (_, h) => svg("text", { x: left + h * (size + gap) + size / 2, y: top - 10, "text-anchor": "middle", "font-weight": 600, "font-size": 12 }, t("attention.head", { h }))),
+    r.attentions.map((_, l) => svg("text", { x: left - 8, y: top + l * (size + gap) + size / 2 + 4, "text-anchor": "end", "font-size": 12 }, String(l))),
+    thumbs);
+}
+
+/** The head view of one layer. */
+function headView(t: Translator, r: RunResult, state: AppState, layer: number, onFocus: (f: TokenFocus) => void): HTMLElement {
+  const n = r.attentions[layer].shape[2];
+  const lines = state.shownHeads.flatMap((on, h) => (on ? headLines(r, layer, h, state.focus).map(({ i, j, w }) => svg("line", {
+    x1: 0, y1: i * ROW + ROW / 2, x2: LINE_WIDTH, y2: j * ROW + ROW / 2, stroke: headColour(h), "stroke-width": 2,
+    "stroke-opacity": Math.min(1, w).toFixed(3), "data-head": h, "data-from": i, "data-to": j, "data-weight": w,
+  }, svg("title", {}, t("attention.line", { from: r.tokens[i], to: r.tokens[j], h, w: formatValue(w) })))) : []));
   const column = (side: "query" | "key"): HTMLElement => el("div", { class: `token-column ${side}` },
     r.tokens.map((token, i) => {
       const pressed = state.focus?.side === side && state.focus.index === i;
@@ -67,23 +114,18 @@ function thumbnail(r: RunResult, layer: number, head: number, focus: TokenFocus 
   const ratio = globalThis.devicePixelRatio || 1;
   const canvas = el("canvas", { width: size * ratio, height: size * ratio, style: `width:${size}px;height:${size}px`, "aria-hidden": "true" });
   const ctx = canvas.getContext("2d");
-  const a = r.attentions[layer];
-  const n = a.shape[2];
+  const n = r.attentions[layer].shape[2];
   if (!ctx) return canvas;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   const y = (i: number): number => 4 + ((size - 8) * (i + 0.5)) / n;
   ctx.strokeStyle = headColour(head);
   ctx.lineWidth = 1;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const w = a.data[(head * n + i) * n + j];
-      if (w < MIN_WEIGHT || !shown(focus, i, j)) continue;
-      ctx.globalAlpha = Math.min(1, w);
-      ctx.beginPath();
-      ctx.moveTo(8, y(i));
-      ctx.lineTo(size - 8, y(j));
-      ctx.stroke();
-    }
+  for (const { i, j, w } of headLines(r, layer, head, focus)) {
+    ctx.globalAlpha = Math.min(1, w);
+    ctx.beginPath();
+    ctx.moveTo(8, y(i));
+    ctx.lineTo(size - 8, y(j));
+    ctx.stroke();
   }
   return canvas;
 }
@@ -130,7 +172,8 @@ export function attentionView({ state, t, actions }: ViewContext): HTMLElement {
     document.getElementById("head-view-title")?.scrollIntoView({ block: "start" });
   };
   const headPanel = el("div", {},
-    el("h3", { id: "head-view-title", tabindex: -1 }, t("attention.headView")),
+    el("div", { class: "ex-heading" }, el("h3", { id: "head-view-title", tabindex: -1 }, t("attention.headView")),
+      saveButtons(t, `tsformer-head-view-layer${layer}`, t("attention.headView"), "head-view", () => headViewSvg(t, r, view, layer))),
     el("div", { class: "controls" },
       el("span", { class: "control-label" }, t("pipeline.layer")),
       buttonGroup(t("pipeline.layer"), Array.from({ length: r.attentions.length }, (_, l) => String(l)), (l) => l === layer, (l) => actions.set({ layer: l }), "hv-layer"),
@@ -138,7 +181,8 @@ export function attentionView({ state, t, actions }: ViewContext): HTMLElement {
     focusNote,
     el("div", { class: "head-view-scroll" }, headView(t, r, view, layer, onFocus)));
   const modelPanel = el("div", {},
-    el("h3", {}, t("attention.modelView")),
+    el("div", { class: "ex-heading" }, el("h3", {}, t("attention.modelView")),
+      saveButtons(t, "tsformer-model-view", t("attention.modelView"), "model-view", () => modelViewSvg(t, r, state.focus))),
     el("p", { class: "note" }, t("attention.modelViewHelp")),
     modelView(t, r, { ...view, layer }, openHead));
   return el("section", { class: "view attention", "aria-labelledby": "attention-title" },

@@ -1,10 +1,12 @@
 /**
  * A matrix as a heat map on a canvas: one cell per value, the value on hover (or with the arrow keys once the map
- * has focus, announced through a live region), and a "Show numbers" table for reading every value.
+ * has focus, announced through a live region), and a "Show numbers" table for reading every value; optionally
+ * saved as SVG and PNG (`heatmapSvg` draws the same cells and labels as a standalone SVG).
  */
 import { formatValue } from "../format.ts";
 import type { Translator } from "../i18n.ts";
-import { el } from "./dom.ts";
+import { el, svg } from "./dom.ts";
+import { saveButtons, svgDocument, textWidth } from "./figure-export.ts";
 
 /** What to draw. */
 export interface HeatmapSpec {
@@ -18,12 +20,17 @@ export interface HeatmapSpec {
   rowLabels: string[];
   /** One label per column (tokens), or null for feature dimensions (labelled "dim j"). */
   colLabels: string[] | null;
-  /** "signed": blue–white–red around 0, scaled by the largest |value|; "probability": white to blue on [0, 1]. */
-  scale: "signed" | "probability";
+  /**
+   * "signed": blue–white–red around 0, scaled by the largest |value|; "probability": white to blue on [0, 1];
+   * "magnitude": white to blue from 0 to the largest value (non-negative scores of any size).
+   */
+  scale: "signed" | "probability" | "magnitude";
   /** A stable name (data-key), so focus survives re-rendering and tests can find the map. */
   key: string;
   /** A row to outline (the focused token). */
   highlightRow?: number | null;
+  /** With a file name (without extension), the map gets SVG and PNG buttons. */
+  exportName?: string;
 }
 
 const TOKEN_CELL = 22; // px: square cells for token × token maps
@@ -51,7 +58,50 @@ function colourScale(spec: HeatmapSpec): { colour: (v: number) => string; min: n
   let maxAbs = 0;
   for (const v of spec.values) if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
   const m = maxAbs || 1;
+  if (spec.scale === "magnitude") return { colour: (v) => sequentialColour(v / m), min: 0, max: m };
   return { colour: (v) => divergingColour(v / m), min: -m, max: m };
+}
+
+/** Cell width and height: square cells for token × token maps, thin columns for token × feature maps. */
+function cellSize(spec: HeatmapSpec): { cellW: number; cellH: number } {
+  if (spec.colLabels !== null) return { cellW: TOKEN_CELL, cellH: TOKEN_CELL };
+  return { cellW: Math.max(1, Math.min(12, Math.floor(FEATURE_WIDTH / spec.cols))), cellH: ROW_HEIGHT };
+}
+
+/** The heat map as a standalone SVG: its title, the column and row labels, every cell, and the colour range. */
+function heatmapSvg(spec: HeatmapSpec, t: Translator): SVGSVGElement {
+  const { cellW, cellH } = cellSize(spec);
+  const { colour, min, max } = colourScale(spec);
+  const labelSize = 11;
+  const left = 12 + Math.max(0, ...spec.rowLabels.map((l) => textWidth(l, labelSize)));
+  const colLabelHeight = spec.colLabels ? 8 + Math.max(0, ...spec.colLabels.map((l) => textWidth(l, labelSize))) : 0;
+  const top = 28 + colLabelHeight;
+  const mapW = cellW * spec.cols;
+  const mapH = cellH * spec.rows;
+  const range = t("heatmap.range", { min: formatValue(min), max: formatValue(max) });
+  const width = Math.max(left + mapW + 12, textWidth(spec.title, 13) + 16, 110 + textWidth(range, 10));
+  const cells: SVGElement[] = [];
+  for (let i = 0; i < spec.rows; i++) {
+    for (let j = 0; j < spec.cols; j++) {
+      const v = spec.values[i * spec.cols + j];
+      cells.push(svg("rect", { x: left + j * cellW, y: top + i * cellH, width: cellW, height: cellH, fill: v === -Infinity ? "#c8c8c8" : colour(v) }));
+    }
+  }
+  const steps = 16; // the legend's colour ramp, drawn as small rects (no gradient defs needed)
+  const legendY = top + mapH + 12;
+  return svgDocument(width, legendY + 20,
+    svg("text", { x: 8, y: 18, "font-size": 13, "font-weight": 600 }, spec.title),
+    (spec.colLabels ?? []).map((label, j) => {
+      const x = left + j * cellW + cellW / 2 + 4;
+      return svg("text", { x, y: top - 6, transform: `rotate(-90 ${x} ${top - 6})`, "font-size": labelSize }, label);
+    }),
+    spec.rowLabels.map((label, i) => svg("text", { x: left - 6, y: top + i * cellH + cellH / 2 + 4, "text-anchor": "end", "font-size": labelSize }, label)),
+    cells,
+    svg("rect", { x: left, y: top, width: mapW, height: mapH, fill: "none", stroke: "#d7dce3" }),
+    Array.from({ length: steps }, (_, k) => svg("rect", {
+      x: 8 + k * 6, y: legendY, width: 6, height: 8, fill: spec.scale === "signed" ? colour(min + ((k + 0.5) / steps) * (max - min)) : colour(((k + 0.5) / steps) * max),
+    })),
+    svg("text", { x: 8 + steps * 6 + 8, y: legendY + 8, "font-size": 10, fill: "#5b6472" }, range));
 }
 
 /** The label of column j. */
@@ -83,8 +133,7 @@ function numbersTable(spec: HeatmapSpec, t: Translator): HTMLElement {
 /** Builds the heat map figure. */
 export function heatmap(spec: HeatmapSpec, t: Translator): HTMLElement {
   const tokenCols = spec.colLabels !== null;
-  const cellW = tokenCols ? TOKEN_CELL : Math.max(1, Math.min(12, Math.floor(FEATURE_WIDTH / spec.cols)));
-  const cellH = tokenCols ? TOKEN_CELL : ROW_HEIGHT;
+  const { cellW, cellH } = cellSize(spec);
   const width = cellW * spec.cols;
   const height = cellH * spec.rows;
   const { colour, min, max } = colourScale(spec);
@@ -187,6 +236,7 @@ export function heatmap(spec: HeatmapSpec, t: Translator): HTMLElement {
       el("div", { class: "heatmap-grid" },
         el("div", {}, tokenCols ? el("div", { class: "col-labels-spacer" }) : null, rowLabels),
         el("div", { class: "heatmap-canvas-wrap" }, colLabels, canvas, tooltip))),
-    el("figcaption", {}, el("span", { class: "heatmap-title" }, spec.title), legend, toggle),
+    el("figcaption", {}, el("span", { class: "heatmap-title" }, spec.title), legend, toggle,
+      spec.exportName ? saveButtons(t, spec.exportName, spec.title, spec.key, () => heatmapSvg(spec, t)) : null),
     readout, table);
 }

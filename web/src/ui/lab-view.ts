@@ -1,9 +1,12 @@
 /**
  * The lab page: for each interview question, the verdicts of `tsformer lab` on the notes' claims, the evidence,
  * metrics and charts, read from the results the build copied into the site. Sample data is labelled as such.
+ * Predict, then reveal: each claim's verdict and evidence stay hidden until the learner answers (or asks to see
+ * the answer); the score is kept in localStorage only (web/src/quiz.ts).
  */
 import { formatShort } from "../format.ts";
 import type { Lang, StringKey, Translator } from "../i18n.ts";
+import { QUIZ_CHOICES, type QuizChoice, type QuizState, claimKey, quizScore, verdictChoice } from "../quiz.ts";
 import { type LabClaim, type LabEntry, type LabResult, QUESTION_IDS, type QuestionId, normalizeQuestionId } from "../site.ts";
 import type { ViewContext } from "../state.ts";
 import { el } from "./dom.ts";
@@ -38,6 +41,9 @@ function verdictBadge(t: Translator, verdict: string): HTMLElement {
   return el("span", { class: `verdict ${tone}` }, known[v] ? t(known[v]) : verdict);
 }
 
+/** The verdict words of the quiz's answers. */
+const CHOICE_KEYS: Record<QuizChoice, StringKey> = { supported: "verdict.supported", refuted: "verdict.refuted", nuanced: "verdict.nuanced" };
+
 /** How the lab decided a claim's verdict, as result.json records it (absent in results written before it did). */
 type DecidedClaim = LabClaim & { decided_by?: string; measured?: Record<string, number>; reason?: string; reason_zh?: string };
 
@@ -66,8 +72,45 @@ function questionText(question: string): string {
   return question.replace(/^Q\d+\s*[:：]\s*/, "");
 }
 
+/** The score line and "Clear score". */
+function scoreBar({ state, t, actions }: ViewContext): HTMLElement {
+  const loaded = [...results].filter((r): r is [QuestionId, LabResult] => !(r[1] instanceof Error));
+  const { right, answered } = quizScore(state.quiz, loaded);
+  const anything = Object.keys(state.quiz.answers).length > 0 || state.quiz.shown.length > 0;
+  return el("div", { class: "quiz-bar" },
+    el("p", {}, t("quiz.intro")),
+    el("p", { class: "quiz-score" },
+      el("strong", { "data-key": "quiz-score", "data-right": right, "data-answered": answered }, answered > 0 ? t("quiz.score", { right, answered }) : t("quiz.scoreNone")),
+      el("button", { type: "button", class: "small", "data-key": "quiz-clear", disabled: !anything, onclick: () => actions.set({ quiz: { answers: {}, shown: [] } }) }, t("quiz.clear"))));
+}
+
+/** A claim's verdict cell: the answer buttons until answered or shown, then the verdict and how the answer fared. */
+function verdictCell({ state, t, actions }: ViewContext, key: string, c: DecidedClaim, rowKey: string): { cell: HTMLElement; revealed: boolean } {
+  const quiz: QuizState = state.quiz;
+  const correct = verdictChoice(c.verdict);
+  const answer = quiz.answers[key];
+  if (correct !== null && answer === undefined && !quiz.shown.includes(key)) {
+    return {
+      revealed: false,
+      cell: el("td", { class: "quiz-ask" },
+        el("span", { class: "quiz-label" }, t("quiz.ask")),
+        el("div", { class: "button-group", role: "group", "aria-label": t("quiz.ask") },
+          QUIZ_CHOICES.map((choice) => el("button", {
+            type: "button", class: "small", "data-key": `${rowKey}-${choice}`, onclick: () => actions.set({ quiz: { ...quiz, answers: { ...quiz.answers, [key]: choice } } }),
+          }, t(CHOICE_KEYS[choice]))),
+          el("button", { type: "button", class: "small quiz-show", "data-key": `${rowKey}-show`, onclick: () => actions.set({ quiz: { ...quiz, shown: [...quiz.shown, key] } }) }, t("quiz.show")))),
+    };
+  }
+  const outcome = answer === undefined ? (correct === null ? null : el("div", { class: "note", "data-key": `${rowKey}-outcome` }, t("quiz.unscored")))
+    : el("div", { class: answer === correct ? "quiz-outcome right" : "quiz-outcome wrong", "data-key": `${rowKey}-outcome` },
+      t(answer === correct ? "quiz.right" : "quiz.wrong", { answer: t(CHOICE_KEYS[answer]) }));
+  return { revealed: true, cell: el("td", {}, verdictBadge(t, c.verdict), decidedBy(t, state.lang, c), outcome) };
+}
+
 /** One question's card. */
-function questionCard(t: Translator, lang: Lang, id: QuestionId, entry: LabEntry | undefined, sample: boolean): HTMLElement {
+function questionCard(ctx: ViewContext, id: QuestionId, entry: LabEntry | undefined, sample: boolean): HTMLElement {
+  const { state, t } = ctx;
+  const lang = state.lang;
   const result = results.get(id);
   const heading = el("h3", { id: `lab-${id.toLowerCase()}-title`, tabindex: -1 }, `${id} · `,
     result && !(result instanceof Error) ? questionText(lang === "zh" ? result.question_zh : result.question_en) : t(`q.${id}` as StringKey),
@@ -78,10 +121,14 @@ function questionCard(t: Translator, lang: Lang, id: QuestionId, entry: LabEntry
   else if (result) {
     body.push(el("table", { class: "claims", "data-key": `lab-claims-${id}` },
       el("thead", {}, el("tr", {}, ["lab.claim", "lab.verdict", "lab.evidence"].map((k) => el("th", { scope: "col" }, t(k as StringKey))))),
-      el("tbody", {}, result.claims.map((c: DecidedClaim) => el("tr", {},
-        el("td", {}, lang === "zh" ? c.claim_zh : c.claim_en),
-        el("td", {}, verdictBadge(t, c.verdict), decidedBy(t, lang, c)),
-        el("td", {}, lang === "zh" && c.evidence_zh ? c.evidence_zh : valueText(c.evidence)))))));
+      el("tbody", {}, result.claims.map((c: DecidedClaim, k) => {
+        const rowKey = `quiz-${id}-${k}`;
+        const { cell, revealed } = verdictCell(ctx, claimKey(id, c), c, rowKey);
+        return el("tr", { "data-key": rowKey, "data-revealed": String(revealed) },
+          el("td", {}, lang === "zh" ? c.claim_zh : c.claim_en),
+          cell,
+          revealed ? el("td", {}, lang === "zh" && c.evidence_zh ? c.evidence_zh : valueText(c.evidence)) : el("td", { class: "note" }, t("quiz.hidden")));
+      }))));
     const metrics = Object.entries(result.metrics ?? {});
     if (metrics.length > 0) {
       body.push(el("details", {}, el("summary", {}, t("lab.metrics")),
@@ -102,7 +149,8 @@ function questionCard(t: Translator, lang: Lang, id: QuestionId, entry: LabEntry
 }
 
 /** The lab view. */
-export function labView({ state, t, actions }: ViewContext): HTMLElement {
+export function labView(ctx: ViewContext): HTMLElement {
+  const { state, t, actions } = ctx;
   const lab = state.site.lab;
   if (lab) loadLabResults(lab.questions, () => actions.set({}));
   const entries = new Map((lab?.questions ?? []).map((e) => [normalizeQuestionId(e.id), e] as const));
@@ -112,5 +160,6 @@ export function labView({ state, t, actions }: ViewContext): HTMLElement {
     lab?.sample ? el("p", { class: "sample-banner", role: "note", "data-key": "lab-sample" }, t("lab.sample")) : null,
     lab ? null : el("p", { class: "note", "data-key": "lab-none" }, t("lab.none")),
     lab?.index ? el("p", {}, el("a", { href: lab.index }, t("lab.index"))) : null,
-    QUESTION_IDS.map((id) => questionCard(t, state.lang, id, entries.get(id), lab?.sample ?? false)));
+    lab ? scoreBar(ctx) : null,
+    QUESTION_IDS.map((id) => questionCard(ctx, id, entries.get(id), lab?.sample ?? false)));
 }
