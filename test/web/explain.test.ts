@@ -254,6 +254,12 @@ if (!chromiumPath) {
     await page.reload();
     await page.waitForSelector('[data-key="quiz-Q04-0"]');
     assert.equal(await score(), "Your score: nothing answered yet", "clearing survives a reload");
+    // Each lab card links to the Explain view panel that illustrates it (result.json's `explain`).
+    assert.match((await page.locator('[data-key="lab-explain-Q04"]').textContent()) ?? "", /Gradient × attention: .*See it in the Explain view \(grad-attention\)/);
+    await page.click('[data-key="lab-explain-Q04"] button');
+    await page.waitForSelector(".explain-view");
+    await page.click('[data-key="nav-lab"]');
+    await page.waitForSelector('[data-key="quiz-Q04-0"]');
 
     // 中文.
     await page.click('[data-key="lang-switch"]');

@@ -48,6 +48,8 @@ export interface LabResult {
   quick?: boolean;
   /** Chart file names, in the lab's order. */
   charts?: string[];
+  /** Where the question can be seen on a real prediction: a panel of the Explain view, and why (src/lab/explain-links.ts). */
+  explain?: { panel: string; command: string; en: string; zh: string };
 }
 
 /** The interview questions, in order. */

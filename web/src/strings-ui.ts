@@ -156,6 +156,7 @@ export const UI_STRINGS = {
   "lab.index": ["All results on one page (the lab's own index)", "在一页中查看全部结果（实验自带的索引页）"],
   "lab.quick": ["quick run: smaller sizes, fewer steps", "快速模式：规模更小、步数更少"],
   "lab.charts": ["Charts", "图表"],
+  "lab.seeExplained": ["See it in the Explain view ({panel}) →", "在解释视图中查看（{panel}）→"],
   "lab.chart": ["Chart: {name}", "图表：{name}"],
   "lab.loadError": ["Could not read {path}: {message}", "无法读取 {path}：{message}"],
   "verdict.supported": ["supported", "成立"],

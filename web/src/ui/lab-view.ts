@@ -129,6 +129,10 @@ function questionCard(ctx: ViewContext, id: QuestionId, entry: LabEntry | undefi
           cell,
           revealed ? el("td", {}, lang === "zh" && c.evidence_zh ? c.evidence_zh : valueText(c.evidence)) : el("td", { class: "note" }, t("quiz.hidden")));
       }))));
+    if (result.explain) {
+      body.push(el("p", { class: "explain-link", "data-key": `lab-explain-${id}` }, lang === "zh" ? result.explain.zh : result.explain.en, " ",
+        el("button", { type: "button", onclick: () => ctx.actions.go("explain") }, t("lab.seeExplained", { panel: result.explain.panel }))));
+    }
     const metrics = Object.entries(result.metrics ?? {});
     if (metrics.length > 0) {
       body.push(el("details", {}, el("summary", {}, t("lab.metrics")),
