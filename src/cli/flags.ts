@@ -1,5 +1,6 @@
 /** The flags `train` and `pretrain` share, and turning flag strings into config values: numbers checked, absent flags dropped. */
 import type { Command } from "commander";
+import type { SingleBar } from "cli-progress";
 
 /** An integer flag value, or undefined when the flag was not given; anything else is a one-line error naming the flag. */
 export function intFlag(value: string | undefined, flag: string): number | undefined {
@@ -59,4 +60,19 @@ export function addLoopOptions(command: Command, patienceHelp: string): Command 
     .option("--patience <epochs>", patienceHelp)
     .option("--resume", "continue the run saved in <out>/last exactly")
     .option("--json", "print the summary as JSON");
+}
+
+/** What a training command prints with: a progress bar on a terminal's stderr (else null), and lines on stdout (none with --json). */
+export interface LoopOutput {
+  bar: SingleBar | null;
+  say: (line: string) => void;
+}
+
+/** The progress bar and line printer `train` and `pretrain` share; `columns` are the bar's fields after the step count. */
+export async function loopOutput(json: boolean | undefined, columns: string): Promise<LoopOutput> {
+  const { SingleBar } = await import("cli-progress"); // on use: the CLI starts without it
+  const bar = process.stderr.isTTY === true
+    ? new SingleBar({ format: `epoch {epoch} |{bar}| {value}/{total} steps | ${columns} | ETA {eta_formatted}`, hideCursor: true, etaBuffer: 50 })
+    : null;
+  return { bar, say: (line) => void (json ? undefined : process.stdout.write(`${line}\n`)) };
 }

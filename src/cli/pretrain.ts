@@ -3,7 +3,7 @@
  * masked-token accuracy) and resumable checkpoints; `<out>/best` and `<out>/last` are BertForMaskedLM folders.
  */
 import type { Command } from "commander";
-import { type LoopFlags, addLoopOptions, defined, intFlag, numFlag } from "./flags.ts";
+import { type LoopFlags, addLoopOptions, defined, intFlag, loopOutput, numFlag } from "./flags.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
 interface PretrainFlags extends LoopFlags {
@@ -62,17 +62,11 @@ export function registerPretrain(program: Command): void {
     .option("--whole-word-masking", "choose whole words: a word's ## pieces are masked with its first piece"), "early stopping: epochs without a lower held-out loss (0: never)")
     .action(async (flags: PretrainFlags) => {
       await runCommand(program.opts<GlobalOptions>(), async () => {
-        const [{ SingleBar }, { readPretrainConfigFile, resolvePretrainConfig }, { pretrain }] = await Promise.all([
-          import("cli-progress"), import("../train/pretrain-config.ts"), import("../train/pretrain.ts"),
+        const [{ readPretrainConfigFile, resolvePretrainConfig }, { pretrain }] = await Promise.all([
+          import("../train/pretrain-config.ts"), import("../train/pretrain.ts"),
         ]); // on use: the CLI starts without the engine
         const config = resolvePretrainConfig(flags.config ? readPretrainConfigFile(flags.config) : undefined, flagsToConfig(flags));
-        const bar = process.stderr.isTTY === true ? new SingleBar({
-          format: "epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | masked acc {acc} | {tps} tok/s | ETA {eta_formatted}",
-          hideCursor: true, etaBuffer: 50,
-        }) : null;
-        const say = (line: string): void => {
-          if (!flags.json) process.stdout.write(`${line}\n`);
-        };
+        const { bar, say } = await loopOutput(flags.json, "loss {loss} | masked acc {acc} | {tps} tok/s");
         const summary = await pretrain(config, {
           resume: flags.resume,
           onStart: (i) => {

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import type { TrainConfig } from "../train/config.ts";
-import { type LoopFlags, addLoopOptions, defined, intFlag, numFlag } from "./flags.ts";
+import { type LoopFlags, addLoopOptions, defined, intFlag, loopOutput, numFlag } from "./flags.ts";
 import { type GlobalOptions, printJsonLine, runCommand } from "./run.ts";
 
 interface TrainFlags extends LoopFlags {
@@ -66,18 +66,11 @@ export function registerTrain(program: Command): void {
     .option("--schedule <name>", "linear, cosine, constant or noam").option("--warmup <steps>", "warmup steps (--warmup-ratio replaces it)"), "early stopping: epochs without a better dev accuracy")
     .action(async (flags: TrainFlags) => {
       await runCommand(program.opts<GlobalOptions>(), async () => {
-        const [{ SingleBar }, { readTrainConfigFile, resolveTrainConfig }, { train }] = await Promise.all([
-          import("cli-progress"), import("../train/config.ts"), import("../train/trainer.ts"),
+        const [{ readTrainConfigFile, resolveTrainConfig }, { train }] = await Promise.all([
+          import("../train/config.ts"), import("../train/trainer.ts"),
         ]); // on use: the CLI starts without the engine
         const config = resolveTrainConfig(flags.config ? readTrainConfigFile(flags.config) : undefined, flagsToConfig(flags));
-        const tty = process.stderr.isTTY === true;
-        const bar = tty ? new SingleBar({
-          format: "epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}",
-          hideCursor: true, etaBuffer: 50,
-        }) : null;
-        const say = (line: string): void => {
-          if (!flags.json) process.stdout.write(`${line}\n`);
-        };
+        const { bar, say } = await loopOutput(flags.json, "loss {loss} | {tps} tok/s");
         const summary = await train(config, {
           resume: flags.resume,
           onStart: (i) => {

@@ -9,9 +9,11 @@
 import { ConfigError } from "../errors.ts";
 import { type TextInput, tokenizeTexts } from "../models/embeddings.ts";
 import type { LoadedBert } from "../models/load-bert.ts";
+import { noGrad } from "../tensor/autograd.ts";
+import { softmax } from "../tensor/ops/nn.ts";
 import { type NormContributions, type TokenMaps, attentionRollout, gradientAttentionRelevance, normContributions } from "./attention-flow.ts";
 import { type ExplainBatch, gradientPass, requireClassifier } from "./backprop.ts";
-import { type HeadRef, HeadImportanceAccumulator, headMaskVectors } from "./heads.ts";
+import { type HeadRef, HeadImportanceAccumulator, headMaskGates, headMaskVectors } from "./heads.ts";
 import { inputTimesGradient, integratedGradients } from "./input-attribution.ts";
 
 /** The methods, in the order they are shown. */
@@ -101,17 +103,13 @@ export function explainText(loaded: LoadedBert, input: TextInput, options: Expla
   const n = encoding.length;
   const { numLayers, heads } = model.config;
   const headMask = options.maskedHeads ? headMaskVectors(options.maskedHeads, numLayers, heads) : null;
-  // A first pass at the predicted class gives the probabilities; the target's pass is the same one when they agree.
-  const probe: ExplainBatch = { ids, tokenTypeIds, attentionMask, targets: Int32Array.of(0) };
-  const first = gradientPass(model, probe, { headMask });
-  const logits = Array.from(first.logits);
-  const m = Math.max(...logits);
-  const z = logits.reduce((s, v) => s + Math.exp(v - m), 0);
-  const probabilities = logits.map((v) => Math.exp(v - m) / z);
+  // The prediction needs no gradients: a plain forward gives it, then one gradient pass explains the target.
+  const headGates = options.maskedHeads ? headMaskGates(options.maskedHeads, numLayers, heads) : null;
+  const probabilities = Array.from(noGrad(() => softmax(model.forward(ids, { attentionMask, tokenTypeIds, headGates }).logits!)).data);
   const predicted = probabilities.indexOf(Math.max(...probabilities));
   const target = options.target === undefined ? predicted : targetClass(labels, options.target);
-  const batch: ExplainBatch = { ...probe, targets: Int32Array.of(target) };
-  const pass = target === 0 ? first : gradientPass(model, batch, { headMask });
+  const batch: ExplainBatch = { ids, tokenTypeIds, attentionMask, targets: Int32Array.of(target) };
+  const pass = gradientPass(model, batch, { headMask });
 
   const rows = pooledRowWeights(loaded, n);
   const rollout: TokenMaps = attentionRollout(pass.attentions);
