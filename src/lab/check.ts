@@ -46,7 +46,8 @@ function without<T>(record: Record<string, T>, drop: (key: string) => boolean): 
 
 /**
  * Compares a rerun with the earlier result of the same question: every metric except `metrics.timings`, and per
- * claim how it was decided, the rule, the numbers the rule read (except timings) and the verdict.
+ * claim how it was decided, the quiz's numeric answer (unless it comes from timings), the rule, the numbers the rule
+ * read (except timings) and the verdict.
  */
 export function compareResults(before: LabResult, after: LabResult): Comparison {
   const changes: Change[] = [];
@@ -59,6 +60,8 @@ export function compareResults(before: LabResult, after: LabResult): Comparison 
     if (!a) return;
     const path = `claims[${i}]`;
     diff(before.id, `${path}.decided_by`, b.decided_by, a.decided_by, changes);
+    // A quiz answer measured in seconds varies like any timing; every other one must reproduce.
+    if (!(b.guess?.from_timings && a.guess?.from_timings)) diff(before.id, `${path}.guess.answer`, b.guess?.answer, a.guess?.answer, changes);
     if (b.decided_by === "measurement" && a.decided_by === "measurement") {
       diff(before.id, `${path}.rule`, b.rule, a.rule, changes);
       const isTiming = (k: string): boolean => k.startsWith(TIMING_PREFIX);

@@ -12,6 +12,7 @@ import { attentionFlops, timeInterleaved } from "./timing.ts";
 import { attentionOf, buildTokenModel, heldOutBatch, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 import { byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 const HEADS = [1, 2, 4, 8];
 
@@ -98,6 +99,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "在不同的子空间中同时捕捉输入序列中的多样化信息",
       claim_en: "Multi-head attention captures diverse information in different subspaces at the same time.",
+      guess: numericGuess({ en: `On a task where every position needs two relations (the previous token and the mirror position), what held-out accuracy does a model with one head reach, at the same d_model and parameter count as the multi-head ones?`, zh: `在每个位置都需要两种关系（前一个词、镜像位置）的任务上，单头模型（与多头模型 d_model、参数量相同）在留出数据上的准确率是多少？`, answer: 100 * s1.accuracy, unit: "%", tolerance: 5 }),
       ...byMeasurement(RULES.subspaces, { two_relation_gain: synGap, two_head_split: split, sst2_gain: sstGap }),
       evidence: `On a task needing two relations per position (previous token and mirror position), one head reached ${pct(s1.accuracy)} and ${bestMulti.h} heads ${pct(bestMulti.accuracy)} at the same d_model ${dModel} and the same ${s1.parameters} parameters; with 2 heads each head took one relation (mean mass ${fmt(split)} on its own relation's position, uniform = ${fmt(uniform)}). On SST-2 the head count barely mattered: ${sst.map((s) => `${s.h}h ${pct(s.accuracy)}`).join(", ")}.`,
       evidence_zh: `在每个位置需要两种关系（前一个词、镜像位置）的任务上，同样 d_model ${dModel}、同样 ${s1.parameters} 个参数，单头达到 ${pct(s1.accuracy)}，${bestMulti.h} 头达到 ${pct(bestMulti.accuracy)}；两头模型中每个头各负责一种关系（在各自目标位置上的平均注意力 ${fmt(split)}，均匀为 ${fmt(uniform)}）。在 SST-2 上头数几乎没有影响：${sst.map((s) => `${s.h} 头 ${pct(s.accuracy)}`).join("，")}。`,
@@ -105,6 +107,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "单个头的话，在处理某个词时，会将很多注意力分给自己，缺乏对其他有关联的词的关注",
       claim_en: "With a single head, a word gives much of its attention to itself and too little to the related words.",
+      guess: numericGuess({ en: `What share of its attention does the trained single head put on the query's own position? (Uniform attention would give ${fmt(uniform)}.)`, zh: `训练后的单头把多少注意力放在查询自身的位置上？（均匀注意力为 ${fmt(uniform)}。）`, answer: synDiag1, tolerance: 0.05 }),
       ...byMeasurement(RULES.selfAttention, {
         one_head_self_attention_over_uniform: synDiag1 / uniform, one_head_self_attention_over_multi_head: synDiag1 / synDiagMulti,
         sst2_one_head_self_attention_over_uniform: sstDiag1 / sst1.uniform, sst2_one_head_self_attention_over_multi_head: sstDiag1 / sstDiagMulti,
@@ -115,6 +118,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "便于并行计算，提高了训练效率",
       claim_en: "Multiple heads make parallel computation easier and improve training efficiency.",
+      guess: numericGuess({ en: `At the same d_model (${cost.dModel}), how many times the FLOPs of one head do 8 heads cost?`, zh: `d_model 相同（${cost.dModel}）时，8 个头的计算量（FLOPs）是 1 个头的多少倍？`, answer: timing.find((t) => t.h === 8)!.flops / timing[0].flops, unit: "×", closeness: "ratio", tolerance: 1.2 }),
       ...byMeasurement(RULES.parallel, { flops_max_over_min: flopsSpread, "timings.forward_8_heads_over_1_head": t8 / t1 }),
       evidence: `At d_model ${cost.dModel}, n ${cost.n}, batch ${cost.batch}, every head count from 1 to 16 costs the same ${fmt(timing[0].flops, 4)} FLOPs and ${timing[0].parameters} parameters; the measured forward time (interleaved medians) was ${fmt(t1 * 1000)} ms with 1 head and ${fmt(t8 * 1000)} ms with 8 (×${fmt(t8 / t1)}). One wide head is one bigger matrix product, just as parallel; differences in time come from how the kernels tile matrices of different shapes. Heads buy expressiveness at equal cost, not speed.`,
       evidence_zh: `在 d_model ${cost.dModel}、n ${cost.n}、batch ${cost.batch} 时，1 到 16 个头的计算量都是 ${fmt(timing[0].flops, 4)} FLOPs、${timing[0].parameters} 个参数；实测前向时间（交替测量的中位数）1 头 ${fmt(t1 * 1000)} ms，8 头 ${fmt(t8 * 1000)} ms（×${fmt(t8 / t1)}）。一个同宽的单头就是一次更大的矩阵乘法，同样可以并行；时间上的差别来自内核对不同形状矩阵的分块方式。多头是在相同代价下换取表达能力，而不是速度。`,

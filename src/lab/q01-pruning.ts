@@ -13,6 +13,7 @@ import { fmt, pct, sig } from "./metrics.ts";
 import { shippedClassifier } from "./shipped-model.ts";
 import type { Chart, Claim, LabContext, Table } from "./types.ts";
 import { byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 /** The rule: one head left costs < 1 point → refuted; most heads needed (≤ 1/8 removable within 1 point) and one head left costs > 2 points → supported. */
 export const PRUNING_RULE = {
@@ -66,6 +67,7 @@ export function headPruning(ctx: LabContext): PruningOutput {
   const claim: Claim = {
     claim_zh: "若只使用一个注意力头，模型可能无法充分提取多种复杂的关系",
     claim_en: "With a single attention head, the model may not capture enough of the many complex relations.",
+    guess: numericGuess({ en: `The shipped classifier scores ${pct(base)} on SST-2 dev with all ${total} heads. What does it score with only its most important head left?`, zh: `随附分类器用全部 ${total} 个头在 SST-2 开发集上为 ${pct(base)}。只留下最重要的一个头时是多少？`, answer: 100 * last.accuracy, unit: "%", tolerance: 3 }),
     ...byMeasurement(PRUNING_RULE, measured),
     evidence: `The shipped classifier (${classifier.source}, ${total} heads) scores ${pct(base)} on ${examples.length} SST-2 dev sentences. Masking heads in order of importance |∂L/∂ξ| (least important first: ${order}), ${pct(prunable)} of the heads go within 1 point, half of them cost ${fmt(100 * (base - half.accuracy), 2)} points (${fmt(100 * (base - halfReverse.accuracy), 2)} when the most important go first), and one head left costs ${fmt(100 * (base - last.accuracy), 2)} points (${pct(last.accuracy)}). How much a model trained with several heads leans on each is what these numbers measure; whether one head trained as such would do as well is the SST-2 comparison of the first claim.`,
     evidence_zh: `随附分类器（${classifier.source}，共 ${total} 个头）在 ${examples.length} 句 SST-2 开发集上为 ${pct(base)}。按重要性 |∂L/∂ξ| 从低到高依次屏蔽注意力头（最不重要的在前：${order}），${pct(prunable)} 的头可在 1 个百分点内去掉；去掉一半时下降 ${fmt(100 * (base - half.accuracy), 2)} 个百分点（先去最重要的则下降 ${fmt(100 * (base - halfReverse.accuracy), 2)}）；只剩一个头时下降 ${fmt(100 * (base - last.accuracy), 2)} 个百分点（${pct(last.accuracy)}）。这些数字衡量的是多头训练出的模型对各个头的依赖程度；直接用单头训练能否同样好，见第一条论断中的 SST-2 对比。`,

@@ -9,6 +9,7 @@ import { type TaskBatch, copyPreviousTask } from "./tasks.ts";
 import { buildTokenModel, heldOutBatch, stepReaching, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 import { byMeasurement, cond, holds, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 /** The conditions that both a rule and the evidence text read: one definition of each threshold. */
 const ACCURACY_GAP = cond("accuracy_separate_minus_shared", ">", 0.02);
@@ -94,6 +95,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "若使用同一个权重矩阵，则可能会限制模型在捕捉复杂关系上的能力",
       claim_en: "Using one weight matrix for Q and K may limit the model's ability to capture complex relations.",
+      guess: numericGuess({ en: `With one matrix for both (W_Q = W_K), what held-out accuracy does the model reach on output-the-previous-token? (Chance: ${pct(1 / task.vocab)}.)`, zh: `Q、K 共用一个矩阵（W_Q = W_K）时，模型在“输出前一个词”任务上的留出准确率是多少？（随机猜测：${pct(1 / task.vocab)}。）`, answer: 100 * accSh, unit: "%", tolerance: 5 }),
       ...byMeasurement(RULES.complexRelations, { accuracy_separate_minus_shared: gap, steps_to_90_shared_over_separate: stepsRatio }),
       evidence: `With W_Q = W_K the score matrix is exactly symmetric (⟨S, Sᵀ⟩/⟨S, S⟩ = ${symSh.toFixed(6)}; ${fmt(symSepTrained)} for separate matrices after training), but softmax normalises each row on its own, so the attention need not be symmetric. On output-the-previous-token, separate matrices reached ${pct(accSep)} and shared ones ${pct(accSh)} (mean over ${heads.join("/")} heads${seeds.length > 1 ? ` and ${seeds.length} seeds` : ""}), with ${fmt(prevSep)} vs ${fmt(prevSh)} of the attention on position i−1; 90% accuracy came at step ${s90Of(sep)} vs ${s90Of(sh)}${limited ? "" : slower ? ": sharing slowed learning rather than capping it" : ": no measurable limit on this relation"}.`,
       evidence_zh: `W_Q = W_K 时分数矩阵严格对称（⟨S, Sᵀ⟩/⟨S, S⟩ = ${symSh.toFixed(6)}；训练后独立矩阵为 ${fmt(symSepTrained)}），但 softmax 对每一行单独归一化，注意力本身不必对称。在“输出前一个词”任务上，独立矩阵达到 ${pct(accSep)}，共享矩阵 ${pct(accSh)}（${heads.join("/")} 头${seeds.length > 1 ? `、${seeds.length} 个种子` : ""}平均），在位置 i−1 上的注意力分别为 ${fmt(prevSep)} 与 ${fmt(prevSh)}；达到 90% 准确率分别在第 ${s90Of(sep)} 与 ${s90Of(sh)} 步${limited ? "" : slower ? "：共享矩阵让学习变慢，而不是设了上限" : "：在这个关系上没有可测的限制"}。`,
@@ -101,6 +103,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "注意力计算就相当于每个输入项与自身进行比较，注意力权重会更多地倾向于自我相关，捕捉不了全局依赖关系",
       claim_en: "Attention then amounts to comparing each item with itself: the weights lean towards self-correlation and miss global dependencies.",
+      guess: numericGuess({ en: `At initialisation, how much attention does a position give itself when W_Q = W_K? (Uniform: ${fmt(uniform)}.)`, zh: `W_Q = W_K 时，初始化阶段一个位置分给自己的注意力是多少？（均匀：${fmt(uniform)}。）`, answer: initDiagSh, tolerance: 0.1 }),
       ...byMeasurement(RULES.selfCorrelation, {
         init_self_attention_shared_over_separate: initSelfRatio, trained_self_attention_shared_over_separate: trDiagSh / trDiagSep, shared_accuracy_over_chance: accSh * task.vocab,
       }),

@@ -10,6 +10,7 @@ import { attentionFlops, graphBytes, timeInterleaved } from "./timing.ts";
 import { attentionOf, stepReaching, trainTokenTask } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 type Scoring = "dot" | "additive";
 const SCORINGS: Scoring[] = ["dot", "additive"];
@@ -89,6 +90,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "点乘是O(n^2 * d)，n是序列长度，d是向量维度，加法则是O(n * d)",
       claim_en: "Dot-product attention is O(n²·d) and additive attention O(n·d).",
+      guess: numericGuess({ en: `With d fixed at ${dFixed}, the memory additive attention keeps for the backward pass grows as n^p. What is p?`, zh: `d 固定为 ${dFixed} 时，加法注意力为反向传播保留的内存按 n^p 增长。p 是多少？`, answer: eAdd.memory_n, tolerance: 0.25 }),
       ...byMeasurement(RULES.complexity, { "timings.additive_time_exponent_n": eAdd.time_n, additive_memory_exponent_n: eAdd.memory_n }),
       evidence: `Both are O(n²·d): every query–key pair needs a d-dimensional comparison either way (score FLOPs grow as n^${fmt(eAdd.score_flops_n)}·d^${fmt(eAdd.score_flops_d)} for both); measured on the public layer (d = ${dFixed}), additive time grows as n^${fmt(eAdd.time_n)} and its memory held for backward as n^${fmt(eAdd.memory_n)}, because it materialises an n × n × d tensor of tanh values (${fmt(at("additive", nBig).bytes / 2 ** 20)} MiB at n = ${nBig}, against ${fmt(at("dot", nBig).bytes / 2 ** 20)} MiB for dot-product).`,
       evidence_zh: `两者都是 O(n²·d)：无论哪种，每一对查询–键都要做一次 d 维的比较（两者的打分 FLOPs 都按 n^${fmt(eAdd.score_flops_n)}·d^${fmt(eAdd.score_flops_d)} 增长）；在公开的注意力层上实测（d = ${dFixed}），加法注意力的时间按 n^${fmt(eAdd.time_n)}、为反向传播保留的内存按 n^${fmt(eAdd.memory_n)} 增长，因为它要生成 n × n × d 的 tanh 张量（n = ${nBig} 时 ${fmt(at("additive", nBig).bytes / 2 ** 20)} MiB，点乘为 ${fmt(at("dot", nBig).bytes / 2 ** 20)} MiB）。`,
@@ -96,6 +98,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "实际应用中，n通常比d大很多，因此他们的计算复杂度差异不大",
       claim_en: "In practice n is much larger than d, so their complexities differ little.",
+      guess: numericGuess({ en: `At n = ${nBig}, d = ${dFixed}, how many times the FLOPs of dot-product scoring does additive scoring count?`, zh: `n = ${nBig}、d = ${dFixed} 时，加法打分的计算量（FLOPs）是点乘打分的多少倍？`, answer: flopRatio, unit: "×", closeness: "ratio", tolerance: 1.25 }),
       ...byDefinition("nuanced",
         "Judged on the argument: both scorings are O(n²·d) by their formulas, so the reason given (n ≫ d) is wrong whatever is measured; the measured gap is reported, not used.",
         "按论证判断：由公式可知两者都是 O(n²·d)，所以给出的理由（n 远大于 d）无论实测如何都不成立；实测差距仅作报告，不参与判定。"),
@@ -105,6 +108,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "计算效率方面，点乘可以通过矩阵乘法一次性计算两个向量的相似度，从而提高效率，而加法操作需要对向量每个分量分别计算",
       claim_en: "For efficiency, dot products compute all similarities at once with a matrix multiplication, while addition must work on every component separately.",
+      guess: numericGuess({ en: `At n = ${nBig}, how many times the forward time of dot-product attention does additive attention take (this machine)?`, zh: `n = ${nBig} 时，加法注意力的前向时间是点乘注意力的多少倍（本机实测）？`, answer: timeRatio, unit: "×", closeness: "ratio", tolerance: 2, fromTimings: true }),
       ...byMeasurement(RULES.efficiency, { "timings.time_ratio_over_flop_ratio": timeRatio / flopRatio }),
       evidence: `Dot-product scores are one matrix product QKᵀ (here inside one fused SIMD kernel); additive scores need an elementwise add, a tanh and a multiply-and-sum over an n × n × d tensor written to memory. With only ×${fmt(flopRatio)} the FLOPs, the additive layer took ×${fmt(timeRatio)} the time at n = ${nBig} (×${fmt(at("additive", ns[0]).seconds / at("dot", ns[0]).seconds)} at n = ${ns[0]}): the efficiency gap is in how the work maps to hardware (matrix products vs memory-bound elementwise passes), as the notes say.`,
       evidence_zh: `点乘的分数是一次矩阵乘法 QKᵀ（这里在一个融合的 SIMD 内核里完成）；加法的分数要在写入内存的 n × n × d 张量上逐元素相加、tanh、再乘 v 求和。FLOPs 只多 ×${fmt(flopRatio)}，n = ${nBig} 时耗时却是 ×${fmt(timeRatio)}（n = ${ns[0]} 时 ×${fmt(at("additive", ns[0]).seconds / at("dot", ns[0]).seconds)}）：效率差距来自计算如何映射到硬件（矩阵乘法对比受内存带宽限制的逐元素运算），正如笔记所说。`,
@@ -112,6 +116,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "表达能力方面，点乘可以捕捉Q向量和K向量的相似度，从而让模型关注与查询向量最相关的部分，而加法会导致模型关注不太相关的信息",
       claim_en: "Dot products capture the similarity of q and k and focus on the most relevant parts, while addition makes the model attend to less relevant information.",
+      guess: numericGuess({ en: `What held-out accuracy does additive attention reach on copy-the-previous-token in ${steps} steps?`, zh: `加法注意力在 ${steps} 步内于“复制前一个词”任务上的留出准确率是多少？`, answer: 100 * addAcc.accuracy, unit: "%", tolerance: 5 }),
       ...byMeasurement(RULES.expressiveness, { accuracy_gap_abs: Math.abs(dotAcc.accuracy - addAcc.accuracy) }),
       evidence: `On copy-the-previous-token (${steps} steps), additive attention reached ${pct(addAcc.accuracy)} against ${pct(dotAcc.accuracy)} for dot-product (90% at step ${stepsText(addAcc.s90)} vs ${stepsText(dotAcc.s90)}), and its best head put ${fmt(addAcc.relevant)} of its attention on the relevant position i−1 (dot-product: ${fmt(dotAcc.relevant)}). ${Math.abs(dotAcc.accuracy - addAcc.accuracy) <= 0.02 ? "Additive scoring (Bahdanau et al. 2015) is a one-hidden-layer network of q and k, at least as expressive; it does not attend to less relevant tokens." : "Here additive scoring trained more slowly; the gap is in optimisation speed within this budget, not a measured bias towards irrelevant tokens."}`,
       evidence_zh: `在“复制前一个词”任务上（${steps} 步），加法注意力达到 ${pct(addAcc.accuracy)}，点乘 ${pct(dotAcc.accuracy)}（达到 90% 分别在第 ${stepsText(addAcc.s90)} 与 ${stepsText(dotAcc.s90)} 步），加法注意力最好的头在相关位置 i−1 上的注意力为 ${fmt(addAcc.relevant)}（点乘 ${fmt(dotAcc.relevant)}）。${Math.abs(dotAcc.accuracy - addAcc.accuracy) <= 0.02 ? "加法打分（Bahdanau 等 2015）是 q、k 的单隐层网络，表达能力不弱，并不会关注不相关的词。" : "这里加法注意力训练得更慢；差距在于本预算内的优化速度，而不是测到了偏向无关词的倾向。"}`,

@@ -15,6 +15,7 @@ import { copyPreviousTask } from "./tasks.ts";
 import { attentionOf, buildTokenModel, heldOutBatch, stepReaching, trainTokenTask } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 /** Q04's verdict rules. */
 const RULES = {
@@ -130,6 +131,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "防止因维度过大导致数值过大，使softmax函数输出过于极端",
       claim_en: "Scaling keeps large dimensions from producing large values that make the softmax output extreme.",
+      guess: numericGuess({ en: `Over ${nKeys} random keys at d_k = ${dkBig}, without ÷√d_k, what is the largest softmax probability on average? (Uniform: ${fmt(1 / nKeys)}.)`, zh: `d_k = ${dkBig}、${nKeys} 个随机键、不除以 √d_k 时，softmax 的最大概率平均是多少？（均匀：${fmt(1 / nKeys)}。）`, answer: big.without.maxProb, tolerance: 0.1 }),
       ...byMeasurement(RULES.extremeSoftmax, { variance_exponent_minus_1_abs: Math.abs(fitUnscaled.exponent - 1), top_probability_unscaled: big.without.maxProb, top_probability_scaled: big.with.maxProb }),
       evidence: `Var(q·k) for unit-variance q, k grows as d_k^${fitUnscaled.exponent.toFixed(3)} (R² ${fitUnscaled.r2.toFixed(4)}; Var = ${fmt(varRows.find((r) => r.dk === 64)?.unscaled ?? NaN)} at d_k = 64), and ÷√d_k flattens it to d_k^${fitScaled.exponent.toFixed(3)}; over ${nKeys} keys the top softmax probability at d_k = ${dkBig} is ${fmt(big.without.maxProb)} unscaled (entropy ${fmt(big.without.entropy)} nats) against ${fmt(big.with.maxProb)} scaled (entropy ${fmt(big.with.entropy)}; uniform = ${fmt(Math.log(nKeys))}).`,
       evidence_zh: `单位方差的 q、k，其点积方差按 d_k^${fitUnscaled.exponent.toFixed(3)} 增长（R² ${fitUnscaled.r2.toFixed(4)}），除以 √d_k 后变为 d_k^${fitScaled.exponent.toFixed(3)}；${nKeys} 个键时，d_k = ${dkBig} 未缩放的 softmax 最大概率为 ${fmt(big.without.maxProb)}（熵 ${fmt(big.without.entropy)}），缩放后为 ${fmt(big.with.maxProb)}（熵 ${fmt(big.with.entropy)}，均匀分布为 ${fmt(Math.log(nKeys))}）。`,
@@ -137,6 +139,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "避免梯度消失或梯度爆炸",
       claim_en: "Scaling avoids vanishing or exploding gradients.",
+      guess: numericGuess({ en: `Without scaling, by what factor does the gradient reaching the scores shrink from d_k = 4 to d_k = ${dkBig}?`, zh: `不缩放时，传到分数处的梯度从 d_k = 4 到 d_k = ${dkBig} 缩小多少倍？`, answer: at(4).without.gradScores / big.without.gradScores, unit: "×", closeness: "ratio", tolerance: 1.5 }),
       ...byMeasurement(RULES.gradients, { score_gradient_unscaled_over_scaled: big.without.gradScores / big.with.gradScores }),
       evidence: `Only "vanishing" holds, and only at the scores: without scaling the gradient reaching the scores falls from ${fmt(at(4).without.gradScores)} at d_k = 4 to ${fmt(big.without.gradScores)} at d_k = ${dkBig} (scaled: ${fmt(big.with.gradScores)}); the gradient on q does not vanish (${fmt(big.without.gradQ)} unscaled vs ${fmt(big.with.gradQ)} scaled) and nothing explodes. ${accUnscaled < accScaled - 0.02 ? `What saturation does is freeze the attention pattern: at d_k = ${headDim} the unscaled model reached ${pct(accUnscaled)} against ${pct(accScaled)} scaled` : `In training at d_k = ${headDim} saturation cost time, not the result: the unscaled model reached ${pct(accUnscaled)} against ${pct(accScaled)} scaled, later`} (90% at step ${stepsText(s90[1])} vs ${stepsText(s90[0])}; Adam rescales small gradients per parameter).`,
       evidence_zh: `只有“梯度消失”成立，而且只发生在分数处：不缩放时传到分数的梯度从 d_k = 4 的 ${fmt(at(4).without.gradScores)} 降到 d_k = ${dkBig} 的 ${fmt(big.without.gradScores)}（缩放后 ${fmt(big.with.gradScores)}）；q 上的梯度并未消失（未缩放 ${fmt(big.without.gradQ)}，缩放 ${fmt(big.with.gradQ)}），也没有梯度爆炸。${accUnscaled < accScaled - 0.02 ? `饱和的真正后果是注意力模式被“冻结”：d_k = ${headDim} 时不缩放的模型只达到 ${pct(accUnscaled)}，缩放的达到 ${pct(accScaled)}` : `在 d_k = ${headDim} 的训练中，饱和耽误的是时间而不是结果：不缩放的模型达到 ${pct(accUnscaled)}，缩放的 ${pct(accScaled)}，但更晚`}（达到 90% 分别在 ${stepsTextZh(s90[1])} 与 ${stepsTextZh(s90[0])}；Adam 会按参数放大小梯度）。`,
@@ -144,6 +147,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "从公式看来，Q和K进行点乘的结果尺寸是嵌入维度乘以嵌入维度，而Transformer的嵌入维度是512",
       claim_en: "By the formula, the product of Q and K is (embedding size × embedding size), and the Transformer's embedding size is 512.",
+      guess: numericGuess({ en: "In a d_model = 512, 8-head layer on 10 tokens, how many scores does one head's QKᵀ hold?", zh: "d_model = 512、8 个头的层处理 10 个词时，一个头的 QKᵀ 有多少个分数？", answer: scoresShape[2] * scoresShape[3], tolerance: 0 }),
       ...byDefinition("refuted",
         "By the shapes of the product: Q (n × d_k) times Kᵀ (d_k × n) is n × n for every d_model; the traced shape only illustrates it.",
         "由矩阵乘积的形状决定：Q（n × d_k）乘 Kᵀ（d_k × n）得到 n × n，与 d_model 无关；追踪到的形状只是示例。"),
@@ -153,6 +157,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "假设本来是【1，2，8，2，16】的数据，dk的平方根是8，就变成了【0.125，0.25，1，0.25，2】，他们的方差一下就小了很多",
       claim_en: "If the scores were [1, 2, 8, 2, 16] and √d_k = 8, they become [0.125, 0.25, 1, 0.25, 2], and their variance is much smaller.",
+      guess: numericGuess({ en: "Dividing the scores [1, 2, 8, 2, 16] by 8 shrinks their variance by what factor?", zh: "把分数 [1, 2, 8, 2, 16] 除以 8，方差缩小多少倍？", answer: ratio, unit: "×", closeness: "ratio", tolerance: 1.1 }),
       ...byDefinition("supported",
         "Arithmetic: [1, 2, 8, 2, 16] ÷ 8 is [0.125, 0.25, 1, 0.25, 2], and dividing by 8 divides the variance by 64; the computed figures only illustrate it.",
         "算术：[1, 2, 8, 2, 16] ÷ 8 = [0.125, 0.25, 1, 0.25, 2]，除以 8 使方差缩小 64 倍；计算结果只是示例。"),

@@ -13,6 +13,7 @@ import { barChart, lineChart } from "./charts.ts";
 import { fmt, sig } from "./metrics.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 const F32_MIN = -3.4028234663852886e38;
 
@@ -136,6 +137,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "做一个二进制mask矩阵，不Padding的位置是1，Padding的位置是0，序列长度是n的话，mask矩阵维度就是(n, n)",
       claim_en: "Make a binary mask matrix, 1 at real positions and 0 at padding; for a sequence of length n it is (n, n).",
+      guess: numericGuess({ en: "With the (n, n) outer-product mask m_i·m_j on this batch, what share of the attention rows become fully masked?", zh: "在这批数据上用 (n, n) 外积掩码 m_i·m_j，有多少比例的注意力行被整行屏蔽？", answer: 100 * outerTextbook, unit: "%", tolerance: 10 }),
       ...byDefinition("nuanced",
         "By construction: attention needs one flag per key, a (batch, n) mask broadcast over the queries; an (n, n) matrix is right only when every row repeats it. The measured rows only illustrate it.",
         "由构造决定：注意力只需要每个键一个标记，即在查询维度上广播的 (batch, n) 掩码；(n, n) 矩阵只有在每行都重复它时才正确。实测的行只是示例。"),
@@ -145,6 +147,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "把矩阵里的0换成负无穷，然后把矩阵和attention score矩阵相加",
       claim_en: "Replace the 0s of the matrix with −∞ and add the matrix to the attention scores.",
+      guess: numericGuess({ en: "If the mask is multiplied into the scores instead of added, what share of the real query rows break (weights that are not numbers, or attention on padding)?", zh: "如果把掩码乘到分数上而不是加上去，有多少比例的真实查询行会出错（权重不是数值，或关注到填充）？", answer: 100 * mulWrong, unit: "%", tolerance: 10 }),
       ...byMeasurement(RULES.addToScores, { added_key_rows_max_diff: addedShift }),
       evidence: `Adding works, and the 1s the recipe leaves in place do no harm: they add the same constant to every real score of a row, which softmax ignores (max weight difference ${fmt(addedShift)} against the correct mask). Implemented by multiplication it breaks: s·(−∞) is +∞ for negative scores, so ${fmt(mulWrong * 100)}% of the real query rows are NaN or attend to padding, and the common m·s + (1 − m)·(−∞) puts 0·(−∞) = NaN into ${fmt(zeroInfNan * 100)}% of the score rows (every real query): the textbook softmax (PyTorch) returns NaN for ${fmt(zeroInfTextbook * 100)}% of the rows, and tsformer's softmax op for ${fmt(zeroInfEngineNan * 100)}% of the real query rows${zeroInfEngineNan > 0 ? ": a NaN score propagates, as in PyTorch, rather than passing for a mask" : ""}.`,
       evidence_zh: `相加是可行的，配方里保留下来的 1 也无害：它给一行中所有真实位置的分数加上同一个常数，softmax 不受影响（与正确掩码的权重最大差 ${fmt(addedShift)}）。如果用乘法实现就会出错：负分数乘以 −∞ 得 +∞，${fmt(mulWrong * 100)}% 的真实查询行变成 NaN 或关注到填充位置；常见写法 m·s + (1 − m)·(−∞) 会在 ${fmt(zeroInfNan * 100)}% 的分数行（所有真实查询）中产生 0·(−∞) = NaN：教科书式 softmax（PyTorch）有 ${fmt(zeroInfTextbook * 100)}% 的行是 NaN；tsformer 的 softmax 运算在 ${fmt(zeroInfEngineNan * 100)}% 的真实查询行得到 NaN${zeroInfEngineNan > 0 ? "：NaN 分数会像在 PyTorch 中一样传播下去，而不会被当成掩码" : ""}。`,
@@ -152,6 +155,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "这样填充位置的分数就很小了。最后计算softmax时，他们的概率（权重）就接近于0了",
       claim_en: "Then the padding scores are very small, and after the softmax their probabilities (weights) are close to 0.",
+      guess: numericGuess({ en: `With the mask, how much do the real tokens' outputs change at most when 0 to ${lastDrift.pads} padding tokens follow?`, zh: `有掩码时，在后面接 0 到 ${lastDrift.pads} 个填充词的情况下，真实词的输出最多变化多少？`, answer: maskedMax, tolerance: 0.001 }),
       ...byMeasurement(RULES.closeToZero, { masked_padding_drift_max: maskedMax, neg_inf_vs_boolean_mask_max_diff: byName("−∞") }),
       evidence: `Not "close to" 0 but exactly 0: with the mask the real tokens' outputs are ${maskedMax === 0 ? "bit-identical" : `within ${fmt(maskedMax)}`} whatever padding follows (0 to ${lastDrift.pads} pads), while without it they drift by up to ${fmt(unmaskedMax)}; −1e9 and float32's minimum (${fmt(byName("−1e9"))} and ${fmt(byName("float32 min"))} from the boolean mask) and even −1e4 (${fmt(byName("−1e4"))}) also underflow to exactly 0 in float32. They differ only when a row is fully masked: −∞ or a boolean mask gives zeros in tsformer (NaN in PyTorch: textbook softmax of a −∞ row = [${pytorchRow.map((p) => fmt(p)).join(", ")}]), whereas −1e9 and float32 min give a uniform ${fmt(minRow[0])} over the padding (output magnitude ${fmt(fm("additive −1e9").maxAbs)}).`,
       evidence_zh: `不是“接近 0”，而是恰好为 0：有掩码时，无论后面填充多少（0 到 ${lastDrift.pads} 个），真实词的输出${maskedMax === 0 ? "逐位相同" : `相差不超过 ${fmt(maskedMax)}`}；没有掩码时最多漂移 ${fmt(unmaskedMax)}。−1e9、float32 最小值（与布尔掩码的差 ${fmt(byName("−1e9"))}、${fmt(byName("float32 min"))}）甚至 −1e4（${fmt(byName("−1e4"))}）在 float32 中也会下溢为 0。只有整行都被遮住时才有区别：−∞ 或布尔掩码在 tsformer 中输出 0（PyTorch 为 NaN：全 −∞ 行的教科书 softmax = [${pytorchRow.map((p) => fmt(p)).join(", ")}]），而 −1e9 与 float32 最小值会在填充位置上给出均匀的 ${fmt(minRow[0])}（输出幅度 ${fmt(fm("additive −1e9").maxAbs)}）。`,

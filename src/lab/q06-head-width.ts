@@ -12,6 +12,7 @@ import { attentionFlops, timeInterleaved } from "./timing.ts";
 import { trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 /** Q06's verdict rules. */
 const RULES = {
@@ -87,6 +88,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "如果不降低维度，模型的参数数量和计算复杂度会上升很多",
       claim_en: "Without the reduction, the parameter count and the computation would rise a lot.",
+      guess: numericGuess({ en: `At d_model ${cost.dModel} with 8 heads, how many times the parameters do heads of width d_model need, against heads of width d_model/8?`, zh: `d_model ${cost.dModel}、8 个头时，每个头宽 d_model 的参数量是每个头宽 d_model/8 的多少倍？`, answer: l8f.parameters / l8r.parameters, unit: "×", closeness: "ratio", tolerance: 1.25 }),
       ...byMeasurement(RULES.withoutReduction, { parameters_full_over_reduced_8_heads: l8f.parameters / l8r.parameters, flops_full_over_reduced_8_heads: l8f.flops / l8r.flops }),
       evidence: `At d_model ${cost.dModel}, n ${cost.n}, 8 heads of d_k = d_model need ×${fmt(l8f.parameters / l8r.parameters)} the parameters (${l8f.parameters} vs ${l8r.parameters}), ×${fmt(l8f.flops / l8r.flops)} the FLOPs and took ×${fmt(l8f.seconds / l8r.seconds)} the forward time of 8 heads of d_model/8 — it grows linearly with h; on the two-relation task the ×4 wider heads reached ${pct(noReduction.accuracy)} against ${pct(reduced.accuracy)}.`,
       evidence_zh: `d_model ${cost.dModel}、n ${cost.n} 时，8 个 d_k = d_model 的头所需参数是 8 个 d_model/8 维头的 ×${fmt(l8f.parameters / l8r.parameters)}（${l8f.parameters} 对 ${l8r.parameters}），FLOPs ×${fmt(l8f.flops / l8r.flops)}，前向时间 ×${fmt(l8f.seconds / l8r.seconds)}——随 h 线性增长；在双关系任务上，宽 4 倍的头达到 ${pct(noReduction.accuracy)}，降维的为 ${pct(reduced.accuracy)}。`,
@@ -103,6 +105,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "降维操作并不只是简单的降维，而是把多头信息融合在一起，提取各个头的共同特征，这有助于提高模型的表达能力",
       claim_en: "The reduction is not just a reduction: it fuses the heads' information and extracts their common features, which helps expressiveness.",
+      guess: numericGuess({ en: `On the two-relation task, what accuracy does the model reach with W_O replaced by a frozen identity (no mixing of heads)? (With a learned W_O: ${pct(reduced.accuracy)}.)`, zh: `在双关系任务上，把 W_O 换成固定的单位矩阵（不混合各头）后准确率是多少？（学习的 W_O：${pct(reduced.accuracy)}。）`, answer: 100 * identity.accuracy, unit: "%", tolerance: 5 }),
       ...byMeasurement(RULES.fusesHeads, { learned_minus_identity_w_o_accuracy: reduced.accuracy - identity.accuracy }),
       evidence: `What fuses the heads is W_O: replacing it by a frozen identity (heads concatenated and passed on unmixed) gave ${pct(identity.accuracy)} against ${pct(reduced.accuracy)} with a learned W_O on the two-relation task${reduced.accuracy - identity.accuracy > 0.03 ? "" : ": here the FFN after attention did the mixing instead"}.`,
       evidence_zh: `把各头融合在一起的是 W_O：把它换成冻结的单位矩阵（各头拼接后不混合直接传下去），双关系任务准确率为 ${pct(identity.accuracy)}，可学习的 W_O 为 ${pct(reduced.accuracy)}${reduced.accuracy - identity.accuracy > 0.03 ? "" : "：这里注意力之后的 FFN 替代完成了混合"}。`,

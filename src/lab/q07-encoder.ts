@@ -13,6 +13,7 @@ import { copyPreviousTask, sampleBatch } from "./tasks.ts";
 import { buildTokenModel, logitsOf, trainTokenTask } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 /** Q07's verdict rules. */
 const RULES = {
@@ -129,6 +130,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "第二步，位置编码，这是为了让模型识别出序列信息，把编码和词嵌入相加",
       claim_en: "Step two, positional encoding: added to the word embeddings so that the model can recognise the order.",
+      guess: numericGuess({ en: "Without positional encodings, reverse the sentence, run the encoder and reverse the outputs back: what is the largest difference from the outputs of the original order?", zh: "去掉位置编码，把句子倒序输入编码器，再把输出倒回原顺序：与原顺序的输出最大相差多少？", answer: eqWithout, tolerance: 0.01 }),
       ...byMeasurement(RULES.positions, { x0_sum_max_gap: sumGap, reversal_diff_without_positions: eqWithout, reversal_diff_with_positions: eqWith }),
       evidence: `The trace shows x0 = embedding·√d_model + PE exactly (max gap ${fmt(sumGap)}; the ×√d_model of Q08 is a step the notes skip). Without the positions the encoder is blind to order: reversing the sentence just reverses the outputs (max difference ${fmt(eqWithout)}), whereas with them the outputs change by up to ${fmt(eqWith)}.`,
       evidence_zh: `追踪结果表明 x0 = 词嵌入·√d_model + 位置编码，完全相等（最大差 ${fmt(sumGap)}；笔记漏掉了 Q08 的 ×√d_model 这一步）。去掉位置编码后编码器对顺序是“盲”的：把句子倒过来，输出也只是倒过来（最大差 ${fmt(eqWithout)}）；有位置编码时输出最多变化 ${fmt(eqWith)}。`,
@@ -136,6 +138,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "第四步，残差连接，多头自注意力的输出和其输入相加，实现跳跃连接，避免梯度消失，提高稳定性",
       claim_en: "Step four, the residual connection: attention's output is added to its input, a skip connection that avoids vanishing gradients and improves stability.",
+      guess: numericGuess({ en: `In a ${depth}-layer stack at initialisation with neither residuals nor LayerNorm, what is the first layer's gradient norm divided by the last layer's?`, zh: `${depth} 层、既无残差也无 LayerNorm 的堆叠在初始化时，第一层梯度范数除以最后一层的结果是多少？`, answer: neither.ratio, closeness: "ratio", tolerance: 10 }),
       ...byMeasurement(RULES.residual, { gradient_ratio_neither_over_residual_only: neither.ratio / resOnly.ratio, gradient_ratio_layernorm_only_over_post_ln: lnOnly.ratio / post.ratio }),
       evidence: `In a ${depth}-layer stack at initialisation, the first layer's gradient norm over the last's is ${fmt(resOnly.ratio)} with residuals and ${fmt(neither.ratio)} without (no LayerNorm in either), and ${fmt(post.ratio)} against ${fmt(lnOnly.ratio)} with LayerNorm (post-LN vs no residual): without the skip path the gradient ${neither.ratio < 0.1 * resOnly.ratio ? "vanishes towards the first layers" : "still reaches the first layers"}${resOnly.ratio > 10 ? ` (with residuals but no LayerNorm it grows ×${fmt(resOnly.ratio)} towards the first layer instead: residuals alone do not make it stable)` : ""}. After ${trainSteps} steps on copy-previous: ${pct(post.accuracy)} (post-LN), ${pct(resOnly.accuracy)} (residual only), ${pct(lnOnly.accuracy)} (LayerNorm only), ${pct(neither.accuracy)} (neither).`,
       evidence_zh: `${depth} 层堆叠在初始化时，第一层与最后一层梯度范数之比：不用 LayerNorm 时有残差为 ${fmt(resOnly.ratio)}、无残差为 ${fmt(neither.ratio)}；用 LayerNorm 时 post-LN 为 ${fmt(post.ratio)}、无残差为 ${fmt(lnOnly.ratio)}：没有跳跃连接，梯度${neither.ratio < 0.1 * resOnly.ratio ? "在传向前面各层时消失" : "仍能传到前面各层"}${resOnly.ratio > 10 ? `（有残差但没有 LayerNorm 时，梯度反而向第一层放大 ×${fmt(resOnly.ratio)}：单靠残差并不稳定）` : ""}。在“复制前一个词”上训练 ${trainSteps} 步后：post-LN ${pct(post.accuracy)}，只有残差 ${pct(resOnly.accuracy)}，只有 LayerNorm ${pct(lnOnly.accuracy)}，都没有 ${pct(neither.accuracy)}。`,

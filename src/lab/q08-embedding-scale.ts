@@ -12,6 +12,7 @@ import { twoRelationTask } from "./tasks.ts";
 import { stepReaching, trainSeeds } from "./train.ts";
 import type { Claim, LabContext, Question, QuestionOutput } from "./types.ts";
 import { byDefinition, byMeasurement, cond, type VerdictRule } from "./verdicts.ts";
+import { numericGuess } from "./guess.ts";
 
 const VOCAB = 30522; // BERT's vocabulary
 
@@ -77,6 +78,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "Embedding matrix的初始化方法是Xavier初始化，这种方法的方差是1/embedding size",
       claim_en: "The embedding matrix is initialised with Xavier initialisation, whose variance is 1/embedding size.",
+      guess: numericGuess({ en: `What is the variance of Xavier initialisation on a ${VOCAB} × 512 embedding table? (1/d would be ${fmt(1 / 512)}.)`, zh: `对 ${VOCAB} × 512 的嵌入表做 Xavier 初始化，方差是多少？（1/d 为 ${fmt(1 / 512)}。）`, answer: d512.xavier ** 2, closeness: "ratio", tolerance: 1.5 }),
       ...byMeasurement(RULES.xavier, { xavier_variance_times_d_minus_1_abs: Math.abs(d512.xavier ** 2 * 512 - 1) }),
       evidence: `Xavier on the (V, d) = (${VOCAB}, 512) table has variance 2/(V + d) = ${fmt(2 / (VOCAB + 512))} (measured ${fmt(d512.xavier ** 2)}, std ${fmt(d512.xavier)}), not 1/d = ${fmt(1 / 512)}: the vocabulary dominates the fan. PyTorch's nn.Embedding default is N(0, 1) (measured std ${fmt(d512.pytorch)}); variance 1/d is the N(0, d^-½) initialisation of tensor2tensor and tsformer (measured std ${fmt(d512.tsformer)} = 512^-½ = ${fmt(512 ** -0.5)}).`,
       evidence_zh: `对 (V, d) = (${VOCAB}, 512) 的词表矩阵做 Xavier 初始化，方差是 2/(V + d) = ${fmt(2 / (VOCAB + 512))}（实测 ${fmt(d512.xavier ** 2)}，标准差 ${fmt(d512.xavier)}），而不是 1/d = ${fmt(1 / 512)}：扇入扇出由词表大小主导。PyTorch nn.Embedding 的默认初始化是 N(0, 1)（实测标准差 ${fmt(d512.pytorch)}）；方差为 1/d 的是 tensor2tensor 和 tsformer 用的 N(0, d^-½)（实测标准差 ${fmt(d512.tsformer)} = 512^-½ = ${fmt(512 ** -0.5)}）。`,
@@ -84,6 +86,7 @@ async function run(ctx: LabContext): Promise<QuestionOutput> {
     {
       claim_zh: "因此乘以embedding size的开方会使得embedding matrix的方差是1，在这个scale下更有利于embedding matrix的收敛",
       claim_en: "So multiplying by √(embedding size) makes the embedding matrix's variance 1, a scale that helps the embedding matrix converge.",
+      guess: numericGuess({ en: "After Xavier initialisation of the same table, what standard deviation does multiplying by √512 give?", zh: "同一张表做 Xavier 初始化后，乘以 √512 得到的标准差是多少？", answer: d512.scaled.xavier, closeness: "ratio", tolerance: 1.5 }),
       ...byDefinition("nuanced",
         "Half right by arithmetic: ×√d turns variance 1/d into 1, but not Xavier's 2/(V + d) or N(0, 1); the training and weight-tying numbers are reported, not used.",
         "算术上只对一半：×√d 把方差 1/d 变成 1，但 Xavier 的 2/(V + d) 和 N(0, 1) 不会变成 1；训练与权重共享的数字仅作报告，不参与判定。"),

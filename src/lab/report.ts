@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { renderSvg } from "./charts.ts";
 import { EXPLAIN_LINKS } from "./explain-links.ts";
+import { fmt } from "./metrics.ts";
 import { type Claim, type CodeVersion, type LabResult, type Question, type QuestionOutput, QUESTION_IDS, type Table, type Verdict } from "./types.ts";
 import type { Condition, VerdictRule } from "./verdicts.ts";
 
@@ -73,13 +74,27 @@ export function reportMarkdown(q: Question, out: QuestionOutput, result: LabResu
     `${link.zh} 浏览器：解释视图（${link.panel}）；终端：\`${link.command}\`。`, "");
   lines.push("## Verdicts and why", "");
   out.claims.forEach((c, i) => {
-    lines.push(`${i + 1}. 「${c.claim_zh}」`, `   *${c.claim_en}* — **${VERDICT_LABEL[c.verdict].en}**. ${c.evidence}`, "", `   ${decisionText(c, "en")}`, "");
+    lines.push(`${i + 1}. 「${c.claim_zh}」`, `   *${c.claim_en}* — **${VERDICT_LABEL[c.verdict].en}**. ${c.evidence}`, "", `   ${decisionText(c, "en")}`, "", ...guessLines(c, "en"));
   });
   lines.push("## 结论与理由", "");
   out.claims.forEach((c, i) => {
-    lines.push(`${i + 1}. 「${c.claim_zh}」 — **${VERDICT_LABEL[c.verdict].zh}**。${c.evidence_zh}`, "", `   ${decisionText(c, "zh")}`, "");
+    lines.push(`${i + 1}. 「${c.claim_zh}」 — **${VERDICT_LABEL[c.verdict].zh}**。${c.evidence_zh}`, "", `   ${decisionText(c, "zh")}`, "", ...guessLines(c, "zh"));
   });
   return `${lines.join("\n").trimEnd()}\n`;
+}
+
+/** The quiz's number for a claim, as the report states it: the question and this run's answer (nothing without one). */
+export function guessText(c: Claim, lang: "en" | "zh"): string | null {
+  if (!c.guess) return null;
+  const answer = `${fmt(c.guess.answer)}${c.guess.unit === "%" ? "" : " "}${c.guess.unit}`.trimEnd();
+  return lang === "en" ? `Quiz number (the explorer asks it before the verdict): ${c.guess.question_en} Measured: **${answer}**.`
+    : `测验数字（浏览器在揭晓结论前提问）：${c.guess.question_zh} 实测：**${answer}**。`;
+}
+
+/** The report lines of a claim's quiz number (none without one). */
+function guessLines(c: Claim, lang: "en" | "zh"): string[] {
+  const text = guessText(c, lang);
+  return text === null ? [] : [`   ${text}`, ""];
 }
 
 /** Writes result.json, report.md and every chart of a question into `<outDir>/<id>/`. */

@@ -1,6 +1,7 @@
 /** The lab's shared types: a question, its claims and verdicts, its tables and charts, and the run context. */
 import type { TopLevelSpec } from "vega-lite";
 import type { ExplainLink } from "./explain-links.ts";
+import type { NumericGuess } from "./guess.ts";
 import type { DefinedVerdict, MeasuredVerdict, VerdictRule } from "./verdicts.ts";
 
 /** What the measured numbers say about a claim of the notes. */
@@ -14,6 +15,8 @@ export interface ClaimText {
   evidence: string;
   /** The same evidence in Chinese. */
   evidence_zh: string;
+  /** A headline number of the claim's experiment that the explorer's quiz asks the learner to estimate first. */
+  guess?: NumericGuess;
 }
 
 /** One claim of the notes with its verdict and how the verdict was decided (`decided_by`). */

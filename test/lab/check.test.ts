@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compareResults } from "../../src/lab/check.ts";
 import { EXPLAIN_LINKS } from "../../src/lab/explain-links.ts";
+import { numericGuess } from "../../src/lab/guess.ts";
 import type { Claim, LabResult } from "../../src/lab/types.ts";
 import { byDefinition, byMeasurement, cond } from "../../src/lab/verdicts.ts";
 
@@ -62,4 +63,18 @@ test("check: a claim decided another way, or a claim more or fewer, is a change"
     ["claims[2].decided_by", "definition", "measurement"],
     ["claims[2].verdict", "refuted", "supported"],
   ]);
+});
+
+test("check: a changed quiz answer is a change unless it comes from timings", () => {
+  const withGuesses = (accuracy: number, seconds: number): LabResult => {
+    const r = result(0.1, 3, [0.5]);
+    r.claims[0] = { ...r.claims[0], guess: numericGuess({ en: "Accuracy?", zh: "准确率？", answer: accuracy, unit: "%", tolerance: 5 }) };
+    r.claims[1] = { ...r.claims[1], guess: numericGuess({ en: "Time ratio?", zh: "时间比？", answer: seconds, closeness: "ratio", tolerance: 2, fromTimings: true }) };
+    return r;
+  };
+  assert.deepEqual(compareResults(withGuesses(90, 3), withGuesses(90, 7)).changes, []);
+  assert.deepEqual(compareResults(withGuesses(90, 3), withGuesses(85, 3)).changes.map((x) => [x.path, x.before, x.after]), [["claims[0].guess.answer", 90, 85]]);
+  const dropped = withGuesses(90, 3);
+  delete dropped.claims[0].guess;
+  assert.deepEqual(compareResults(withGuesses(90, 3), dropped).changes.map((x) => x.path), ["claims[0].guess.answer"]);
 });

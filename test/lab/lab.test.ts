@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { EXPLAIN_LINKS } from "../../src/lab/explain-links.ts";
-import { decisionText } from "../../src/lab/report.ts";
+import { isClose } from "../../src/lab/guess.ts";
+import { decisionText, guessText } from "../../src/lab/report.ts";
 import { QUESTIONS } from "../../src/lab/runner.ts";
 import { QUESTION_IDS, type LabResult } from "../../src/lab/types.ts";
 import { decide, ruleMetrics } from "../../src/lab/verdicts.ts";
@@ -50,6 +51,7 @@ test("lab all --quick: every question's result.json, report.md, charts and the i
   assert.equal(r.code, 0, r.stderr);
   const notes = notesText();
   const decidedBy: string[] = [];
+  let guesses = 0;
   for (const id of QUESTION_IDS) {
     const folder = join(quickOut, id);
     const result = JSON.parse(readFileSync(join(folder, "result.json"), "utf8")) as LabResult;
@@ -82,6 +84,14 @@ test("lab all --quick: every question's result.json, report.md, charts and the i
         assert.ok(c.reason.length > 20 && c.reason_zh.length > 10, `${id}: a verdict by definition without its reason`);
       }
       assert.ok(report.includes(decisionText(c, "en")) && report.includes(decisionText(c, "zh")), `${id}: report.md does not say how a verdict was decided`);
+      if (c.guess) {
+        guesses++;
+        assert.ok(c.guess.question_en.endsWith("?") || c.guess.question_en.endsWith(".)"), `${id}: the quiz number is not asked as a question: ${c.guess.question_en}`);
+        assert.ok(/[？）]$/.test(c.guess.question_zh), `${id}: the quiz number is not asked in Chinese: ${c.guess.question_zh}`);
+        for (const q of [c.guess.question_en, c.guess.question_zh]) assert.doesNotMatch(q, /undefined|NaN|\[object /, `${id}: a template hole in ${q}`);
+        assert.ok(Number.isFinite(c.guess.answer) && isClose(c.guess, c.guess.answer), `${id}: the answer ${c.guess.answer} does not count as close to itself`);
+        assert.ok(report.includes(guessText(c, "en")!) && report.includes(guessText(c, "zh")!), `${id}: report.md lacks the quiz number`);
+      }
     }
     assert.ok(result.code === null || /^[0-9a-f]{4,}$/.test(result.code.commit), `${id}: code ${JSON.stringify(result.code)}`);
     assert.deepEqual(result.explain, EXPLAIN_LINKS[id], `${id}: the link to the Explain view`);
@@ -99,6 +109,7 @@ test("lab all --quick: every question's result.json, report.md, charts and the i
   }
   assert.equal(decidedBy.filter((d) => d === "measurement").length, 21);
   assert.equal(decidedBy.filter((d) => d === "definition").length, 9);
+  assert.equal(guesses, 23, "claims with a number for the quiz");
   const html = readFileSync(join(quickOut, "index.html"), "utf8");
   const md = readFileSync(join(quickOut, "index.md"), "utf8");
   for (const id of QUESTION_IDS) {

@@ -4,7 +4,8 @@
  * sentence and checks every method's per-token scores, the rollout map and another class's scores against
  * `explainText` run here in Node (within 1e-5); removes heads by clicking the head-importance grid and checks the
  * probabilities before → after against `explainText(…, { maskedHeads })` and a forward pass with head gates; saves
- * figures as SVG and PNG (downloads intercepted); answers lab claims (verdict revealed, score, reload, clear); and
+ * figures as SVG and PNG (downloads intercepted); answers lab claims, with a numeric guess first where the claim has one
+ * (verdict and measured number revealed, close or not, score, reload, clear); and
  * takes screenshots at 1280 and 375 px into test-output/explain/, beside the saved figures. The browser part skips
  * only when no Chromium is installed; the engine side (runExplain against the library, int8 switch on) runs in
  * Node always.
@@ -220,36 +221,56 @@ if (!chromiumPath) {
     await checkSaved(page, "head-view", "tsformer-head-view-layer0");
     await checkSaved(page, "model-view", "tsformer-model-view");
 
-    // Lab quiz on the sample results: Q04's claims are supported, then nuanced; Q01's first is supported.
+    // Lab quiz on the sample results: Q04's claims are supported, then nuanced; Q01's first is supported. Q04's first
+    // asks for an entropy first (0.3 nats, close within ±0.2), Q01's first for a factor (1.86 ×, close within ×1.5).
     await page.click('[data-key="nav-lab"]');
     await page.waitForSelector('[data-key="quiz-Q04-0"]');
     const score = async (): Promise<string> => (await page.locator('[data-key="quiz-score"]').textContent()) ?? "";
     const revealed = (key: string): Promise<string | null> => page.getAttribute(`[data-key="${key}"]`, "data-revealed");
+    const text = async (key: string): Promise<string> => (await page.locator(`[data-key="${key}"]`).textContent()) ?? "";
     assert.equal(await score(), "Your score: nothing answered yet");
     assert.equal(await revealed("quiz-Q04-0"), "false");
-    assert.doesNotMatch((await page.locator('[data-key="quiz-Q04-0"]').textContent()) ?? "", /SAMPLE placeholder/, "the evidence is hidden before an answer");
+    assert.doesNotMatch(await text("quiz-Q04-0"), /SAMPLE placeholder|0\.3 nats/, "the evidence and the measured number are hidden before an answer");
+    assert.match(await text("quiz-Q04-0"), /what is the attention entropy at d_k = 512, in nats\?.*nats/, "the guess's question and unit");
+    assert.deepEqual(await page.$eval('[data-key="quiz-Q04-0-guess-input"]', (i: HTMLInputElement) => [i.type, i.step, i.value]), ["number", "any", ""]);
+    assert.equal(await page.locator('[data-key="quiz-Q04-1-guess-input"]').count(), 0, "a claim without a guess has no number box");
+    await page.fill('[data-key="quiz-Q04-0-guess-input"]', "0.4");
+    await page.locator('[data-key="lab-Q04"]').screenshot({ path: join(SHOTS, "1280-lab-quiz-guess.png") });
     await page.click('[data-key="quiz-Q04-0-supported"]');
     assert.equal(await revealed("quiz-Q04-0"), "true");
-    assert.match((await page.locator('[data-key="quiz-Q04-0-outcome"]').textContent()) ?? "", /^Right/);
-    assert.match((await page.locator('[data-key="quiz-Q04-0"]').textContent()) ?? "", /supported.*SAMPLE placeholder/);
-    assert.equal(await score(), "Your score: 1 right of 1 answered");
+    assert.match(await text("quiz-Q04-0-outcome"), /^Right/);
+    assert.match(await text("quiz-Q04-0"), /supported.*SAMPLE placeholder/);
+    const outcome = "Your guess: 0.4 nats · measured: 0.3 nats — close (within ±0.2 nats).";
+    assert.equal(await text("quiz-Q04-0-guess-outcome"), outcome);
+    assert.equal(await page.getAttribute('[data-key="quiz-Q04-0-guess-outcome"]', "data-close"), "true");
+    assert.equal(await score(), "Your score: 1 right of 1 answered · 1 of 1 numbers close");
     await page.click('[data-key="quiz-Q04-1-refuted"]');
-    assert.match((await page.locator('[data-key="quiz-Q04-1-outcome"]').textContent()) ?? "", /^Not this time: you said refuted/);
+    assert.match(await text("quiz-Q04-1-outcome"), /^Not this time: you said refuted/);
     assert.match((await page.locator('[data-key="quiz-Q04-1"] .verdict').textContent()) ?? "", /nuanced/);
-    assert.equal(await score(), "Your score: 1 right of 2 answered");
+    assert.equal(await score(), "Your score: 1 right of 2 answered · 1 of 1 numbers close");
+    await page.fill('[data-key="quiz-Q01-0-guess-input"]', "10");
     await page.click('[data-key="quiz-Q01-0-show"]');
     assert.equal(await revealed("quiz-Q01-0"), "true");
-    assert.match((await page.locator('[data-key="quiz-Q01-0-outcome"]').textContent()) ?? "", /not scored/);
-    assert.equal(await score(), "Your score: 1 right of 2 answered", "showing the answer is not scored");
+    assert.match(await text("quiz-Q01-0-outcome"), /not scored/);
+    assert.equal(await text("quiz-Q01-0-guess-answer"), "Measured: 1.86 ×.", "“Show answer” shows the measured number");
+    assert.equal(await page.locator('[data-key="quiz-Q01-0-guess-outcome"]').count(), 0, "a number typed before “Show answer” is not a guess");
+    assert.equal(await score(), "Your score: 1 right of 2 answered · 1 of 1 numbers close", "showing the answer is not scored");
     await page.locator('[data-key="lab-Q04"]').screenshot({ path: join(SHOTS, "1280-lab-quiz.png") });
     await page.reload();
     await page.waitForSelector('[data-key="quiz-Q04-0"]');
     await page.waitForSelector('[data-key="prediction-main"]'); // the model is in: the next reload cuts no fetch short
-    assert.equal(await score(), "Your score: 1 right of 2 answered", "the score survives a reload");
+    assert.equal(await score(), "Your score: 1 right of 2 answered · 1 of 1 numbers close", "the score survives a reload");
     assert.deepEqual([await revealed("quiz-Q04-0"), await revealed("quiz-Q04-1"), await revealed("quiz-Q01-0")], ["true", "true", "false"]);
+    assert.equal(await text("quiz-Q04-0-guess-outcome"), outcome, "the guess survives a reload");
+    assert.equal(await page.getAttribute('[data-key="quiz-Q04-0-guess-outcome"]', "data-close"), "true");
+    assert.deepEqual(JSON.parse((await page.evaluate(() => localStorage.getItem("tsformer-explorer-quiz"))) ?? "null"), {
+      answers: { "Q04:Without scaling, larger d_k gives larger dot products and a more extreme softmax.": "supported", "Q04:Dividing by √d_k avoids vanishing or exploding gradients.": "refuted" },
+      guesses: { "Q04:Without scaling, larger d_k gives larger dot products and a more extreme softmax.": 0.4 },
+    });
     await page.click('[data-key="quiz-clear"]');
     assert.equal(await score(), "Your score: nothing answered yet");
     assert.equal(await revealed("quiz-Q04-0"), "false");
+    assert.equal(await page.inputValue('[data-key="quiz-Q04-0-guess-input"]'), "", "clearing empties the number box");
     assert.equal(await page.evaluate(() => localStorage.getItem("tsformer-explorer-quiz")), null);
     await page.reload();
     await page.waitForSelector('[data-key="quiz-Q04-0"]');
@@ -261,10 +282,13 @@ if (!chromiumPath) {
     await page.click('[data-key="nav-lab"]');
     await page.waitForSelector('[data-key="quiz-Q04-0"]');
 
-    // 中文.
+    // 中文 (a number typed but not yet answered stays in its box through the redraw).
+    await page.fill('[data-key="quiz-Q04-0-guess-input"]', "0.25");
     await page.click('[data-key="lang-switch"]');
     assert.match(await score(), /尚未作答/);
     assert.equal(await page.locator('[data-key="quiz-Q04-0-supported"]').textContent(), "成立");
+    assert.match(await text("quiz-Q04-0"), /不缩放时，d_k = 512 的注意力熵是多少奈特/);
+    assert.equal(await page.inputValue('[data-key="quiz-Q04-0-guess-input"]'), "0.25");
     await page.click('[data-key="nav-explain"]');
     await explained(page, await page.inputValue('[data-key="sentence"]')); // the reload went back to the first example
     assert.equal(await page.locator('[data-key="nav-explain"]').textContent(), "解释");
@@ -286,11 +310,21 @@ if (!chromiumPath) {
     for (let k = 0; k < (await sections.count()); k++) await sections.nth(k).screenshot({ path: join(SHOTS, `375-explain-part${k + 1}.png`) });
     await small.click('[data-key="nav-lab"]');
     await small.waitForSelector('[data-key="quiz-Q04-0"]');
+    await small.fill('[data-key="quiz-Q04-0-guess-input"]', "1");
+    assert.ok(await fitsWidth(small, 375), "the lab with the number box fits 375 px");
+    const box = await small.locator('[data-key="quiz-Q04-0-guess-input"]').boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `the number box lies within 375 px (${JSON.stringify(box)})`);
+    await small.locator('[data-key="lab-Q04"]').screenshot({ path: join(SHOTS, "375-lab-quiz-guess.png") });
     await small.click('[data-key="quiz-Q04-0-nuanced"]');
     assert.ok(await fitsWidth(small, 375), "the lab with the quiz fits 375 px");
+    assert.equal(await small.locator('[data-key="quiz-Q04-0-guess-outcome"]').textContent(), "Your guess: 1 nats · measured: 0.3 nats — off by 0.7 nats (close means within ±0.2 nats).");
+    assert.equal(await small.getAttribute('[data-key="quiz-Q04-0-guess-outcome"]', "data-close"), "false");
+    assert.equal(await small.locator('[data-key="quiz-score"]').textContent(), "Your score: 0 right of 1 answered · 0 of 1 numbers close");
     await small.locator('[data-key="lab-Q04"]').screenshot({ path: join(SHOTS, "375-lab-quiz.png") });
     await small.click('[data-key="lang-switch"]');
     assert.ok(await fitsWidth(small, 375), "the Chinese lab fits 375 px");
+    assert.equal(await small.locator('[data-key="quiz-score"]').textContent(), "你的得分：已答 1 题，答对 0 题 · 数字估计接近 0/1");
+    assert.match((await small.locator('[data-key="quiz-Q04-0-guess-outcome"]').textContent()) ?? "", /^你的估计：1 nats · 实测：0\.3 nats——相差 0\.7 nats/);
     await small.locator('[data-key="lab-Q04"]').screenshot({ path: join(SHOTS, "375-lab-quiz-zh.png") });
     await phone.close();
     assert.deepEqual(problems, []);

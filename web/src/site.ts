@@ -1,4 +1,5 @@
 /** The site manifest (`site.json`, written by scripts/build-web.ts) and the lab's result.json schema. */
+import type { NumericGuess } from "../../src/lab/guess.ts";
 
 /** A question's lab output copied into the site. */
 export interface LabEntry {
@@ -33,6 +34,8 @@ export interface LabClaim {
   evidence: unknown;
   /** The same in Chinese, when the lab wrote it. */
   evidence_zh?: string;
+  /** A number the quiz asks the learner to estimate before the verdict is shown (src/lab/guess.ts). */
+  guess?: NumericGuess;
 }
 
 /** A question's result.json, as `tsformer lab` writes it. */

@@ -2,11 +2,13 @@
  * The lab page: for each interview question, the verdicts of `tsformer lab` on the notes' claims, the evidence,
  * metrics and charts, read from the results the build copied into the site. Sample data is labelled as such.
  * Predict, then reveal: each claim's verdict and evidence stay hidden until the learner answers (or asks to see
- * the answer); the score is kept in localStorage only (web/src/quiz.ts).
+ * the answer), and where a claim carries a numeric guess the learner types an estimate first, then sees it beside the
+ * measured value; the score is kept in localStorage only (web/src/quiz.ts).
  */
-import { formatShort } from "../format.ts";
+import { type NumericGuess, isClose } from "../../../src/lab/guess.ts";
+import { formatShort, formatValue } from "../format.ts";
 import type { Lang, StringKey, Translator } from "../i18n.ts";
-import { QUIZ_CHOICES, type QuizChoice, type QuizState, claimKey, quizScore, verdictChoice } from "../quiz.ts";
+import { EMPTY_QUIZ, QUIZ_CHOICES, type QuizChoice, type QuizState, claimKey, guessMiss, quizScore, verdictChoice } from "../quiz.ts";
 import { type LabClaim, type LabEntry, type LabResult, QUESTION_IDS, type QuestionId, normalizeQuestionId } from "../site.ts";
 import type { ViewContext } from "../state.ts";
 import { el } from "./dom.ts";
@@ -14,6 +16,9 @@ import { el } from "./dom.ts";
 /** Results fetched so far, by question id (fetched once per page). */
 const results = new Map<QuestionId, LabResult | Error>();
 let loading: Promise<void> | null = null;
+
+/** Numbers typed but not yet submitted, by claim key: kept here so that a redraw (a status line, the language) keeps them. */
+const drafts = new Map<string, string>();
 
 /** Fetches every entry's result.json; `done` redraws once they are in. */
 function loadLabResults(entries: LabEntry[], done: () => void): void {
@@ -75,13 +80,60 @@ function questionText(question: string): string {
 /** The score line and "Clear score". */
 function scoreBar({ state, t, actions }: ViewContext): HTMLElement {
   const loaded = [...results].filter((r): r is [QuestionId, LabResult] => !(r[1] instanceof Error));
-  const { right, answered } = quizScore(state.quiz, loaded);
-  const anything = Object.keys(state.quiz.answers).length > 0 || state.quiz.shown.length > 0;
+  const { right, answered, close, guessed } = quizScore(state.quiz, loaded);
+  const anything = Object.keys(state.quiz.answers).length > 0 || Object.keys(state.quiz.guesses).length > 0 || state.quiz.shown.length > 0;
+  const parts = [answered > 0 ? t("quiz.score", { right, answered }) : null, guessed > 0 ? t("quiz.scoreNumbers", { close, guessed }) : null].filter((p) => p !== null);
+  const clear = (): void => {
+    drafts.clear();
+    actions.set({ quiz: EMPTY_QUIZ });
+  };
   return el("div", { class: "quiz-bar" },
     el("p", {}, t("quiz.intro")),
     el("p", { class: "quiz-score" },
-      el("strong", { "data-key": "quiz-score", "data-right": right, "data-answered": answered }, answered > 0 ? t("quiz.score", { right, answered }) : t("quiz.scoreNone")),
-      el("button", { type: "button", class: "small", "data-key": "quiz-clear", disabled: !anything, onclick: () => actions.set({ quiz: { answers: {}, shown: [] } }) }, t("quiz.clear"))));
+      el("strong", { "data-key": "quiz-score", "data-right": right, "data-answered": answered, "data-close": close, "data-guessed": guessed },
+        parts.length > 0 ? parts.join(" · ") : t("quiz.scoreNone")),
+      el("button", { type: "button", class: "small", "data-key": "quiz-clear", disabled: !anything, onclick: clear }, t("quiz.clear"))));
+}
+
+/** A number with its unit ("96.3 %", "0.963"). */
+function withUnit(x: number, unit: string): string {
+  return unit ? `${formatValue(x)} ${unit}` : formatValue(x);
+}
+
+/** The guess's question, the number box and its unit, shown before the verdict buttons. */
+function guessInput(lang: Lang, g: NumericGuess, key: string, rowKey: string): { field: HTMLElement; input: HTMLInputElement } {
+  const id = `${rowKey}-guess-input`;
+  const input = el("input", {
+    type: "number", step: "any", inputmode: "decimal", id, "data-key": id, class: "quiz-number", value: drafts.get(key) ?? "",
+    oninput: () => drafts.set(key, input.value),
+  });
+  return {
+    input,
+    field: el("div", { class: "quiz-guess" },
+      el("label", { class: "quiz-label", for: id }, lang === "zh" ? g.question_zh : g.question_en),
+      el("span", { class: "quiz-number-row" }, input, g.unit ? el("span", { class: "quiz-unit" }, g.unit) : null)),
+  };
+}
+
+/** After the reveal: the guess's question, the measured answer, and the learner's guess beside it with how close it was. */
+function guessOutcome(t: Translator, lang: Lang, g: NumericGuess, guess: number | undefined, rowKey: string): HTMLElement {
+  const answer = withUnit(g.answer, g.unit);
+  let line: HTMLElement;
+  if (guess === undefined) line = el("div", { class: "quiz-outcome", "data-key": `${rowKey}-guess-answer` }, t("quiz.measured", { answer }));
+  else {
+    const close = isClose(g, guess);
+    const tolerance = g.closeness === "absolute" ? `±${withUnit(g.tolerance, g.unit)}` : `×${formatValue(g.tolerance)}`;
+    const miss = guessMiss(g, guess);
+    const vars = { guess: withUnit(guess, g.unit), answer, tolerance };
+    const text = close ? t("quiz.guessClose", vars)
+      : miss === null ? t("quiz.guessNotPositive", vars)
+        : t("quiz.guessOff", { ...vars, miss: g.closeness === "absolute" ? withUnit(miss, g.unit) : t("quiz.factor", { factor: formatShort(miss) }) });
+    line = el("div", { class: close ? "quiz-outcome right" : "quiz-outcome wrong", "data-key": `${rowKey}-guess-outcome`, "data-close": String(close) }, text);
+  }
+  return el("div", { class: "quiz-guess" },
+    el("span", { class: "quiz-label" }, lang === "zh" ? g.question_zh : g.question_en),
+    line,
+    g.from_timings ? el("div", { class: "note" }, t("quiz.timings")) : null);
 }
 
 /** A claim's verdict cell: the answer buttons until answered or shown, then the verdict and how the answer fared. */
@@ -90,21 +142,35 @@ function verdictCell({ state, t, actions }: ViewContext, key: string, c: Decided
   const correct = verdictChoice(c.verdict);
   const answer = quiz.answers[key];
   if (correct !== null && answer === undefined && !quiz.shown.includes(key)) {
+    const number = c.guess ? guessInput(state.lang, c.guess, key, rowKey) : null;
+    // The verdict and the number typed (if any) are recorded together; an empty box is no numeric guess.
+    const choose = (choice: QuizChoice): void => {
+      const typed = number && number.input.value.trim() !== "" ? Number(number.input.value) : NaN;
+      const guesses = { ...quiz.guesses };
+      if (Number.isFinite(typed)) guesses[key] = typed;
+      else delete guesses[key];
+      drafts.delete(key);
+      actions.set({ quiz: { ...quiz, answers: { ...quiz.answers, [key]: choice }, guesses } });
+    };
+    const show = (): void => {
+      drafts.delete(key);
+      actions.set({ quiz: { ...quiz, shown: [...quiz.shown, key] } });
+    };
     return {
       revealed: false,
       cell: el("td", { class: "quiz-ask" },
-        el("span", { class: "quiz-label" }, t("quiz.ask")),
-        el("div", { class: "button-group", role: "group", "aria-label": t("quiz.ask") },
-          QUIZ_CHOICES.map((choice) => el("button", {
-            type: "button", class: "small", "data-key": `${rowKey}-${choice}`, onclick: () => actions.set({ quiz: { ...quiz, answers: { ...quiz.answers, [key]: choice } } }),
-          }, t(CHOICE_KEYS[choice]))),
-          el("button", { type: "button", class: "small quiz-show", "data-key": `${rowKey}-show`, onclick: () => actions.set({ quiz: { ...quiz, shown: [...quiz.shown, key] } }) }, t("quiz.show")))),
+        number?.field,
+        el("span", { class: "quiz-label" }, t(number ? "quiz.askAfterNumber" : "quiz.ask")),
+        el("div", { class: "button-group", role: "group", "aria-label": t(number ? "quiz.askAfterNumber" : "quiz.ask") },
+          QUIZ_CHOICES.map((choice) => el("button", { type: "button", class: "small", "data-key": `${rowKey}-${choice}`, onclick: () => choose(choice) }, t(CHOICE_KEYS[choice]))),
+          el("button", { type: "button", class: "small quiz-show", "data-key": `${rowKey}-show`, onclick: show }, t("quiz.show")))),
     };
   }
   const outcome = answer === undefined ? (correct === null ? null : el("div", { class: "note", "data-key": `${rowKey}-outcome` }, t("quiz.unscored")))
     : el("div", { class: answer === correct ? "quiz-outcome right" : "quiz-outcome wrong", "data-key": `${rowKey}-outcome` },
       t(answer === correct ? "quiz.right" : "quiz.wrong", { answer: t(CHOICE_KEYS[answer]) }));
-  return { revealed: true, cell: el("td", {}, verdictBadge(t, c.verdict), decidedBy(t, state.lang, c), outcome) };
+  const numbers = c.guess ? guessOutcome(t, state.lang, c.guess, answer === undefined ? undefined : quiz.guesses[key], rowKey) : null;
+  return { revealed: true, cell: el("td", {}, verdictBadge(t, c.verdict), decidedBy(t, state.lang, c), outcome, numbers) };
 }
 
 /** One question's card. */
