@@ -156,6 +156,7 @@ if (!chromiumPath) {
     for (const m of ref.methods) near(await shownScores(page, m.method), m.scores, `${m.method} scores`);
     assert.deepEqual(await page.$$eval('[data-key="ex-method-rollout"] .ex-token', (es) => es.map((e) => e.textContent)), ref.tokens);
     await page.click('[data-key="ex-rollout-numbers"]');
+    await page.waitForSelector('[data-key="ex-rollout-table"] tbody td'); // $$eval does not wait for the table
     const rollout = await page.$$eval('[data-key="ex-rollout-table"] tbody td', (tds) => tds.map((td) => Number(td.textContent)));
     near(rollout, ref.rollout, "rollout map (Show numbers)");
     assert.match((await page.locator('[data-key="ex-completeness"]').textContent()) ?? "", /Integrated gradients \(32 steps\) add up to/);
@@ -176,6 +177,7 @@ if (!chromiumPath) {
     await page.click('[data-key="ex-layer-0"]');
     await page.click('[data-key="ex-nhead-1"]');
     await page.click('[data-key="ex-norm-numbers"]');
+    await page.waitForSelector('[data-key="ex-norm-table"] tbody td');
     const norm = await page.$$eval('[data-key="ex-norm-table"] tbody td', (tds) => tds.map((td) => Number(td.textContent)));
     near(norm, ref.layers[0].norm.slice(n * n, 2 * n * n), "norm-based map, layer 0, head 1");
 
