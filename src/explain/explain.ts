@@ -119,7 +119,7 @@ export function explainText(loaded: LoadedBert, input: TextInput, options: Expla
     return { attention: Array.from(pass.attentions[l].data), norm: Array.from(norms.perHead), normSum: Array.from(norms.summed) };
   });
   const ixg = inputTimesGradient(pass.wordEmbeddings, pass.wordEmbeddingGrads, 1, n);
-  const ig = methods.includes("integrated-gradients") ? integratedGradients(model, batch, options.steps ?? 32) : null;
+  const ig = methods.includes("integrated-gradients") ? integratedGradients(model, batch, { steps: options.steps ?? 32, headMask, full: pass }) : null;
   const importance = new HeadImportanceAccumulator(model);
   importance.add(batch, headMask);
 

@@ -5,7 +5,7 @@
  *   with m midpoint steps α_s = (s − ½)/m. Completeness: Σ_j IG_j ≈ Y(E) − Y(0), and the gap is reported.
  * Y is the logit of each row's target class; rows are independent.
  */
-import { type ExplainableModel, type ExplainBatch, gradientPass } from "./backprop.ts";
+import { type ExplainableModel, type ExplainBatch, type GradientPass, gradientPass } from "./backprop.ts";
 
 /** Per-token scores: `batch` rows of `n` values. */
 export interface TokenScores {
@@ -55,16 +55,27 @@ function targetLogits(logits: Float32Array, classes: number, targets: Int32Array
   return Float64Array.from(targets, (t, b) => logits[b * classes + t]);
 }
 
-/** Integrated gradients from the zero baseline with `steps` midpoint steps (default 32), one pass per step. */
-export function integratedGradients(model: ExplainableModel, batch: ExplainBatch, steps = 32): IntegratedGradients {
+/** What `integratedGradients` may be given besides the batch. */
+export interface IntegratedGradientsOptions {
+  /** Midpoint steps (default 32). */
+  steps?: number;
+  /** Masked heads, as `gradientPass` takes them: every step runs on the same masked model. */
+  headMask?: readonly Float32Array[] | null;
+  /** The α = 1 pass (the input itself) when the caller already ran it with the same batch and mask. */
+  full?: GradientPass;
+}
+
+/** Integrated gradients from the zero baseline with `steps` midpoint steps, one pass per step. */
+export function integratedGradients(model: ExplainableModel, batch: ExplainBatch, options: IntegratedGradientsOptions = {}): IntegratedGradients {
+  const { steps = 32, headMask = null } = options;
   if (!(Number.isInteger(steps) && steps >= 1)) throw new RangeError(`integrated gradients: steps must be a positive integer, got ${steps}`);
   const [rows, n] = batch.ids.shape;
-  const full = gradientPass(model, batch);
-  const zero = gradientPass(model, batch, { alpha: 0 });
+  const full = options.full ?? gradientPass(model, batch, { headMask });
+  const zero = gradientPass(model, batch, { alpha: 0, headMask });
   const lookup = full.wordEmbeddings;
   const meanGrad = new Float64Array(lookup.length);
   for (let s = 1; s <= steps; s++) {
-    const g = gradientPass(model, batch, { alpha: (s - 0.5) / steps }).wordEmbeddingGrads;
+    const g = gradientPass(model, batch, { alpha: (s - 0.5) / steps, headMask }).wordEmbeddingGrads;
     for (let k = 0; k < g.length; k++) meanGrad[k] += g[k] / steps;
   }
   const d = lookup.length / (rows * n);

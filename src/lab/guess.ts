@@ -2,6 +2,7 @@
  * Numeric guesses for the explorer's "predict, then reveal" quiz. Where a claim turns on a number, the learner
  * estimates that number before seeing the verdict; the answer is the value this run measured, never typed in.
  */
+import { sig } from "./metrics.ts";
 
 /** How a guess is judged close: by absolute distance, or by factor (for figures that span orders of magnitude). */
 export type Closeness = "absolute" | "ratio";
@@ -36,11 +37,6 @@ export interface GuessSpec {
   fromTimings?: boolean;
 }
 
-/** Rounds to `digits` significant digits (0 stays 0). */
-function significant(x: number, digits: number): number {
-  return x === 0 ? 0 : Number(x.toPrecision(digits));
-}
-
 /** A numeric guess for a claim; refuses a non-finite answer or a tolerance that cannot work. */
 export function numericGuess(spec: GuessSpec): NumericGuess {
   const closeness = spec.closeness ?? "absolute";
@@ -52,7 +48,7 @@ export function numericGuess(spec: GuessSpec): NumericGuess {
   return {
     question_en: spec.en,
     question_zh: spec.zh,
-    answer: significant(spec.answer, 3),
+    answer: sig(spec.answer, 3),
     unit: spec.unit ?? "",
     closeness,
     tolerance: spec.tolerance,
@@ -60,11 +56,21 @@ export function numericGuess(spec: GuessSpec): NumericGuess {
   };
 }
 
+/**
+ * How far a guess is from the answer: |guess − answer| for an "absolute" guess, the factor between them (≥ 1) for a
+ * "ratio" one; null when no distance applies (a guess that is not a finite number, or not positive for a ratio).
+ */
+export function guessMiss(g: Pick<NumericGuess, "answer" | "closeness">, guess: number): number | null {
+  if (!Number.isFinite(guess)) return null;
+  if (g.closeness === "absolute") return Math.abs(guess - g.answer);
+  if (!(guess > 0)) return null;
+  return guess > g.answer ? guess / g.answer : g.answer / guess;
+}
+
 /** Whether `guess` is close to the guess's answer by its own rule (shared by the explorer and the tests). */
 export function isClose(g: Pick<NumericGuess, "answer" | "closeness" | "tolerance">, guess: number): boolean {
-  if (!Number.isFinite(guess)) return false;
-  if (g.closeness === "absolute") return Math.abs(guess - g.answer) <= g.tolerance + 1e-12 * Math.max(1, Math.abs(g.answer));
-  if (!(guess > 0)) return false;
-  const factor = guess > g.answer ? guess / g.answer : g.answer / guess;
-  return factor <= g.tolerance * (1 + 1e-12);
+  const miss = guessMiss(g, guess);
+  if (miss === null) return false;
+  // A hair of slack so that a guess typed exactly at the edge counts despite float rounding.
+  return g.closeness === "absolute" ? miss <= g.tolerance + 1e-12 * Math.max(1, Math.abs(g.answer)) : miss <= g.tolerance * (1 + 1e-12);
 }

@@ -24,7 +24,7 @@ export function attributionTensors(model: ExplainableModel, batch: ExplainBatch)
   const ixg = inputTimesGradient(pass.wordEmbeddings, pass.wordEmbeddingGrads, rows, n);
   out.set("attribution.input_x_gradient", ixg.norm.data);
   out.set("attribution.input_x_gradient_sum", ixg.signed.data);
-  const ig = integratedGradients(model, batch, 32);
+  const ig = integratedGradients(model, batch, { steps: 32, full: pass });
   out.set("attribution.integrated_gradients", ig.data);
   out.set("attribution.logit_target", ig.target);
   out.set("attribution.logit_target_baseline", ig.baseline);

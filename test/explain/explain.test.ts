@@ -134,13 +134,13 @@ test("rollout, gradient × attention and norm-based contributions on hand-made a
 
 test("integrated gradients are complete within 1 % at 32 steps, and the gap shrinks with more steps", () => {
   const { loaded, batch } = setup();
-  const coarse = integratedGradients(loaded.model, batch, 4);
-  const fine = integratedGradients(loaded.model, batch, 32);
+  const coarse = integratedGradients(loaded.model, batch, { steps: 4 });
+  const fine = integratedGradients(loaded.model, batch, { steps: 32 });
   for (let b = 0; b < 2; b++) {
     assert.ok(fine.completenessGap[b] < 0.01, `row ${b}: gap ${fine.completenessGap[b]}`);
     assert.ok(fine.completenessGap[b] < coarse.completenessGap[b], `row ${b}: 32 steps ${fine.completenessGap[b]} vs 4 steps ${coarse.completenessGap[b]}`);
   }
-  assert.throws(() => integratedGradients(loaded.model, batch, 0), /steps must be a positive integer/);
+  assert.throws(() => integratedGradients(loaded.model, batch, { steps: 0 }), /steps must be a positive integer/);
 });
 
 test("explainText: one score per token for each method, the predicted class by default, a target by name or index", () => {
@@ -173,6 +173,10 @@ test("explainText with masked heads explains the model without them", () => {
   const m = Math.max(...logits);
   const z = logits.reduce((s, v) => s + Math.exp(v - m), 0);
   assertClose(e.probabilities, Array.from(logits, (v) => Math.exp(v - m) / z), 1e-6, 1e-5, "probabilities");
+  // Integrated gradients walk the same masked model: Σ IG adds up to Y(input) − Y(baseline) of that model.
+  const ig = explainText(loaded, TEXTS[1], { maskedHeads: masked, methods: ["integrated-gradients"] }).integratedGradients!;
+  assert.ok(Math.abs(ig.target - logits[e.labels.indexOf(e.target)]) < 1e-4, `Y(input) ${ig.target} is the masked model's logit ${logits[e.labels.indexOf(e.target)]}`);
+  assert.ok(ig.completenessGap < 0.01, `completeness gap ${ig.completenessGap} on the masked model`);
 });
 
 test("bad input: unknown labels and heads say what exists; a model without a classifier cannot be explained", () => {

@@ -27,6 +27,7 @@ import { softmax } from "../../src/tensor/ops/nn.ts";
 import { runExplain } from "../../web/src/engine/explain.ts";
 import { setInt8 } from "../../web/src/engine/int8.ts";
 import { explorerModel } from "../../web/src/engine/run.ts";
+import { QUIZ_KEY } from "../../web/src/quiz.ts";
 import { chromiumMissingReason, findChromium, launchChromium, watchPageProblems } from "./browser.ts";
 
 const SENTENCE = "The movie was good, but it was far too long.";
@@ -265,7 +266,7 @@ if (!chromiumPath) {
     assert.deepEqual([await revealed("quiz-Q04-0"), await revealed("quiz-Q04-1"), await revealed("quiz-Q01-0")], ["true", "true", "false"]);
     assert.equal(await text("quiz-Q04-0-guess-outcome"), outcome, "the guess survives a reload");
     assert.equal(await page.getAttribute('[data-key="quiz-Q04-0-guess-outcome"]', "data-close"), "true");
-    assert.deepEqual(JSON.parse((await page.evaluate(() => localStorage.getItem("tsformer-explorer-quiz"))) ?? "null"), {
+    assert.deepEqual(JSON.parse((await page.evaluate((key) => localStorage.getItem(key), QUIZ_KEY)) ?? "null"), {
       answers: { "Q04:Without scaling, larger d_k gives larger dot products and a more extreme softmax.": "supported", "Q04:Dividing by √d_k avoids vanishing or exploding gradients.": "refuted" },
       guesses: { "Q04:Without scaling, larger d_k gives larger dot products and a more extreme softmax.": 0.4 },
     });
@@ -273,7 +274,7 @@ if (!chromiumPath) {
     assert.equal(await score(), "Your score: nothing answered yet");
     assert.equal(await revealed("quiz-Q04-0"), "false");
     assert.equal(await page.inputValue('[data-key="quiz-Q04-0-guess-input"]'), "", "clearing empties the number box");
-    assert.equal(await page.evaluate(() => localStorage.getItem("tsformer-explorer-quiz")), null);
+    assert.equal(await page.evaluate((key) => localStorage.getItem(key), QUIZ_KEY), null);
     await page.reload();
     await page.waitForSelector('[data-key="quiz-Q04-0"]');
     assert.equal(await score(), "Your score: nothing answered yet", "clearing survives a reload");

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type NumericGuess, isClose } from "../../src/lab/guess.ts";
-import { EMPTY_QUIZ, QUIZ_KEY, type QuizState, claimKey, guessMiss, loadQuiz, quizScore, saveQuiz, verdictChoice } from "../../web/src/quiz.ts";
+import { type NumericGuess, guessMiss, isClose } from "../../src/lab/guess.ts";
+import { EMPTY_QUIZ, QUIZ_KEY, type QuizState, claimKey, loadQuiz, quizScore, saveQuiz, verdictChoice } from "../../web/src/quiz.ts";
 import type { LabClaim, LabResult } from "../../web/src/site.ts";
 
 /** A localStorage stand-in holding one map. */

@@ -3,7 +3,7 @@
  * verdict and evidence are shown; where a claim carries a numeric guess (src/lab/guess.ts), the learner also estimates
  * that number first. Answers and guesses are kept in this browser's localStorage only and never sent anywhere.
  */
-import { type NumericGuess, isClose } from "../../src/lab/guess.ts";
+import { isClose } from "../../src/lab/guess.ts";
 import type { LabClaim, LabResult } from "./site.ts";
 
 /** What a learner can answer: the lab's three verdicts. */
@@ -83,16 +83,6 @@ export function loadQuiz(storage: Pick<Storage, "getItem">): QuizState {
 export function saveQuiz(storage: Pick<Storage, "setItem" | "removeItem">, quiz: QuizState): void {
   if (Object.keys(quiz.answers).length === 0 && Object.keys(quiz.guesses).length === 0) storage.removeItem(QUIZ_KEY);
   else storage.setItem(QUIZ_KEY, JSON.stringify({ answers: quiz.answers, guesses: quiz.guesses }));
-}
-
-/**
- * How far a guess is from the answer: |guess − answer| for an "absolute" guess; for a "ratio" one the factor between
- * them (≥ 1), or null when the guess is not positive (no factor relates it to the positive answer).
- */
-export function guessMiss(g: Pick<NumericGuess, "answer" | "closeness">, guess: number): number | null {
-  if (g.closeness === "absolute") return Math.abs(guess - g.answer);
-  if (!(guess > 0)) return null;
-  return guess > g.answer ? guess / g.answer : g.answer / guess;
 }
 
 /** The score over the claims of `results` that were answered, and over those whose number was guessed. */

@@ -1,4 +1,5 @@
 /** The site manifest (`site.json`, written by scripts/build-web.ts) and the lab's result.json schema. */
+import type { ExplainLink } from "../../src/lab/explain-links.ts";
 import type { NumericGuess } from "../../src/lab/guess.ts";
 
 /** A question's lab output copied into the site. */
@@ -52,7 +53,7 @@ export interface LabResult {
   /** Chart file names, in the lab's order. */
   charts?: string[];
   /** Where the question can be seen on a real prediction: a panel of the Explain view, and why (src/lab/explain-links.ts). */
-  explain?: { panel: string; command: string; en: string; zh: string };
+  explain?: ExplainLink;
 }
 
 /** The interview questions, in order. */

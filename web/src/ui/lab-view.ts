@@ -5,10 +5,10 @@
  * the answer), and where a claim carries a numeric guess the learner types an estimate first, then sees it beside the
  * measured value; the score is kept in localStorage only (web/src/quiz.ts).
  */
-import { type NumericGuess, isClose } from "../../../src/lab/guess.ts";
+import { type NumericGuess, guessMiss, isClose } from "../../../src/lab/guess.ts";
 import { formatShort, formatValue } from "../format.ts";
 import type { Lang, StringKey, Translator } from "../i18n.ts";
-import { EMPTY_QUIZ, QUIZ_CHOICES, type QuizChoice, type QuizState, claimKey, guessMiss, quizScore, verdictChoice } from "../quiz.ts";
+import { EMPTY_QUIZ, QUIZ_CHOICES, type QuizChoice, type QuizState, claimKey, quizScore, verdictChoice } from "../quiz.ts";
 import { type LabClaim, type LabEntry, type LabResult, QUESTION_IDS, type QuestionId, normalizeQuestionId } from "../site.ts";
 import type { ViewContext } from "../state.ts";
 import { el } from "./dom.ts";
@@ -39,7 +39,8 @@ function loadLabResults(entries: LabEntry[], done: () => void): void {
 /** A verdict in the page's language when it is one of the usual words, else as the lab wrote it; and its tone. */
 function verdictBadge(t: Translator, verdict: string): HTMLElement {
   const v = verdict.toLowerCase();
-  const tone = /refut|false|wrong|not supported/.test(v) ? "refuted" : /part|mixed|nuanc/.test(v) ? "partly" : /support|true|confirm|holds/.test(v) ? "supported" : "inconclusive";
+  const choice = verdictChoice(verdict); // the quiz's reading of the verdict, so badge and score never disagree
+  const tone = choice === "nuanced" ? "partly" : choice ?? "inconclusive";
   const known: Record<string, StringKey> = {
     supported: "verdict.supported", refuted: "verdict.refuted", nuanced: "verdict.nuanced", partly: "verdict.partly", "partly supported": "verdict.partly", inconclusive: "verdict.inconclusive",
   };
