@@ -12,6 +12,7 @@ import { EncoderClassifier } from "../../src/models/classifier.ts";
 import { TransformerEncoderModel } from "../../src/nn/model.ts";
 import { quantizeDynamic } from "../../src/nn/quantize.ts";
 import { noGrad } from "../../src/tensor/autograd.ts";
+import { withStepMemory } from "../../src/tensor/memory.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { type IndexTensor, type Tensor, indexTensor } from "../../src/tensor/tensor.ts";
 import type { AttentionMask } from "../../src/nn/masks.ts";
@@ -69,13 +70,14 @@ function bertRunner(w: BertTrainWorkload, ids: IndexTensor, attentionMask: Atten
   const model = benchBert(w);
   const optimizer = new AdamW(model.namedParameters().map(([name, param]) => ({ name, param })), { lr: w.lr, weightDecay: w.weightDecay });
   const targets = indexTensor(labels, [labels.length]);
-  const step = (): number => {
+  const step = (): number => withStepMemory(() => {
     const loss = crossEntropy(logitsOf(model.forward(ids, { attentionMask })), targets);
     optimizer.zeroGrad();
     loss.backward();
     optimizer.step();
+    optimizer.zeroGrad(); // gradients are step memory: cleared before it is released
     return loss.data[0];
-  };
+  });
   model.eval();
   const checkLoss = step();
   const check = Float32Array.of(checkLoss, ...noGrad(() => logitsOf(model.forward(ids, { attentionMask })).data));
@@ -116,13 +118,14 @@ export async function tsformerRunner(w: Workload, spec: SystemSpec): Promise<Run
   const targets = indexTensor(inputs.labels, [s.batch]);
   const losses: number[] = [];
   return {
-    run: async () => {
+    run: async () => withStepMemory(() => {
       const loss = crossEntropy(model.forward(ids, { attentionMask }).logits, targets);
       optimizer.zeroGrad();
       loss.backward();
       optimizer.step();
+      optimizer.zeroGrad(); // gradients are step memory: cleared before it is released
       losses.push(loss.data[0]);
-    },
+    }),
     output: () => Float32Array.from(losses),
   };
 }

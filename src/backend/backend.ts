@@ -147,6 +147,16 @@ export interface Backend {
    * write them in place, without copies), for long-lived state such as optimizer moments. Freed when unreachable.
    */
   allocate(length: number): Float32Array;
+  /**
+   * Step memory (see src/tensor/memory.ts): between `openStepMemory` and `closeStepMemory`, `stepArray` hands out
+   * zeroed arrays in the memory this backend computes in, reused by the next step instead of garbage-collected, so
+   * kernels read and write a training step's activations and gradients in place. An array from `stepArray` is valid
+   * only until the close; it holds zeros unless `zero` is false (for a result a kernel overwrites). Null: none here (no such memory, or the step outgrew it): the caller allocates an ordinary
+   * array. Opens nest; only the outermost close ends the step.
+   */
+  openStepMemory(): void;
+  stepArray(length: number, zero?: boolean): Float32Array | null;
+  closeStepMemory(): void;
   /** Scaled dot-product attention; writes `out` and, when given, the probabilities and the scaled, unmasked scores. */
   attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: AttentionParams,
     probs: Float32Array | null, scores: Float32Array | null): void;

@@ -6,6 +6,7 @@
 import { ShapeError, formatShape } from "../errors.ts";
 // A runtime cycle with tensor.ts is safe here: Tensor is only used inside functions.
 import { Tensor } from "./tensor.ts";
+import { floats } from "./memory.ts";
 
 /** One recorded op: its inputs and how to push a gradient back through it. */
 export interface GradNode {
@@ -102,8 +103,8 @@ export function backward(root: Tensor, gradOutput?: Float32Array): void {
           grads.set(input, gi);
           if (gi === g || shared.has(gi) || inputGrads.indexOf(gi) !== inputGrads.lastIndexOf(gi)) shared.add(gi);
         } else if (shared.has(prev)) {
-          const sum = Float32Array.from(prev);
-          for (let j = 0; j < sum.length; j++) sum[j] += gi[j];
+          const sum = floats(prev.length);
+          for (let j = 0; j < sum.length; j++) sum[j] = prev[j] + gi[j];
           grads.set(input, sum);
         } else {
           for (let j = 0; j < prev.length; j++) prev[j] += gi[j];
@@ -117,7 +118,12 @@ export function backward(root: Tensor, gradOutput?: Float32Array): void {
 /** Adds `g` into t.grad; a first gradient that nobody else holds (`shared` false) becomes t.grad without a copy. */
 function accumulateInto(t: Tensor, g: Float32Array, shared: boolean): void {
   if (t.grad === null) {
-    t.grad = new Tensor(shared ? Float32Array.from(g) : g, t.shape);
+    let data = g;
+    if (shared) {
+      data = floats(g.length);
+      data.set(g);
+    }
+    t.grad = new Tensor(data, t.shape);
   } else {
     const d = t.grad.data;
     for (let j = 0; j < d.length; j++) d[j] += g[j];

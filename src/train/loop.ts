@@ -19,6 +19,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import type { Batch } from "./batching.ts";
 import type { EvalResult } from "./evaluate.ts";
 import { type Optimizer, clipGradNorm } from "./optim.ts";
+import { withStepMemory } from "../tensor/memory.ts";
 import type { Schedule } from "./schedule.ts";
 
 /** The best held-out result so far. */
@@ -258,17 +259,21 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
         if (settings.maxSteps > 0 && s.step >= settings.maxSteps) break run;
         const batch = batches[s.batch];
         const started = performance.now();
-        const { loss, correct, counted } = task.loss(batch);
-        optimizer.zeroGrad();
-        loss.backward();
-        const gradNorm = settings.clipNorm > 0 ? clipGradNorm(run.trainable, settings.clipNorm) : 0;
         optimizer.lr = run.schedule(s.step + 1);
-        optimizer.step();
+        // Activations and gradients live in step memory until the update is done (src/tensor/memory.ts).
+        const { lossValue, correct, counted, gradNorm } = withStepMemory(() => {
+          const { loss, correct, counted } = task.loss(batch);
+          optimizer.zeroGrad();
+          loss.backward();
+          const gradNorm = settings.clipNorm > 0 ? clipGradNorm(run.trainable, settings.clipNorm) : 0;
+          optimizer.step();
+          optimizer.zeroGrad(); // the gradients are step memory: nothing may hold them past the step
+          return { lossValue: loss.item(), correct, counted, gradNorm };
+        });
         s.step++;
         s.batch++;
         s.trainSeconds += (performance.now() - started) / 1000;
         s.trainTokens += batch.tokens;
-        const lossValue = loss.item();
         s.epochLossSum += lossValue;
         s.epochBatches++;
         s.epochCorrect += correct;

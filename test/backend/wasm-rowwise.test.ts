@@ -235,3 +235,85 @@ for (const threads of THREAD_COUNTS) {
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 }
+
+for (const threads of THREAD_COUNTS) {
+  test(`column sums (reduce over a middle axis, sumTo over leading axes) on ${threads} thread(s) are bit-identical to the reference`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(47);
+    // (outer, axis, inner): whole 16-column blocks, a ragged tail, fewer blocks than threads, several outers
+    for (const [outer, axis, inner] of [[1, 2048, 128], [1, 300, 37], [3, 200, 16], [5, 129, 70], [1, 4100, 17]]) {
+      const x = randomArray(outer * axis * inner, rng, 3);
+      const expected = new Float32Array(outer * inner);
+      const actual = new Float32Array(outer * inner).fill(Number.NaN);
+      ref.reduce("sum", x, outer, axis, inner, expected, null);
+      wasm.reduce("sum", x, outer, axis, inner, actual, null);
+      assert.deepEqual(actual, expected, `reduce sum (${outer}, ${axis}, ${inner})`);
+    }
+    // sumTo: a bias gradient [b, s, d] → [d], a broadcast over the batch [b, s, d] → [1, s, d], and a shape kept
+    // in JS (a middle axis reduced) that must still agree
+    for (const [xShape, outShape] of [[[8, 64, 48], [48]], [[8, 64, 48], [1, 64, 48]], [[8, 64, 48], [8, 1, 48]]]) {
+      const n = xShape.reduce((p, q) => p * q, 1);
+      const m = outShape.reduce((p, q) => p * q, 1);
+      const x = randomArray(n, rng);
+      const expected = new Float32Array(m);
+      const actual = new Float32Array(m).fill(Number.NaN);
+      ref.sumTo(x, xShape, expected, outShape);
+      wasm.sumTo(x, xShape, actual, outShape);
+      assert.deepEqual(actual, expected, `sumTo ${xShape} → ${outShape}`);
+    }
+  });
+}
+
+for (const threads of THREAD_COUNTS) {
+  test(`broadcasting binary ops along rows on ${threads} thread(s) equal the reference`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(53);
+    const [b, s, d] = [6, 50, 37];
+    const shape = [b, s, d];
+    const x = randomArray(b * s * d, rng);
+    // (b's own shape, its strides in the output): a row over the batch (positions), a per-row value (a mask
+    // column), a bias; a per-row value on the left; and the scalar-on-both case the JS side keeps
+    const cases: [number[], number[], boolean][] = [
+      [[s, d], [0, d, 1], false], [[b, s, 1], [s, 1, 0], false], [[d], [0, 0, 1], false], [[b, s, 1], [s, 1, 0], true],
+    ];
+    for (const [bShape, bStrides, swap] of cases) {
+      const y = randomArray(bShape.reduce((p, q) => p * q, 1), rng);
+      for (const op of ["add", "sub", "mul", "div"] as const) {
+        const expected = new Float32Array(x.length);
+        const actual = new Float32Array(x.length).fill(Number.NaN);
+        const args = swap ? [y, bStrides, x, stridesOf(shape)] as const : [x, stridesOf(shape), y, bStrides] as const;
+        ref.binary(op, args[0], args[1], args[2], args[3], expected, shape);
+        wasm.binary(op, args[0], args[1], args[2], args[3], actual, shape);
+        assert.deepEqual(actual, expected, `${op} with ${swap ? "a" : "b"} of shape ${bShape}`);
+      }
+    }
+  });
+}
+
+for (const threads of THREAD_COUNTS) {
+  test(`affine, and gather / scatterAdd on a table in WASM memory, on ${threads} thread(s) are bit-identical to the reference`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(59);
+    const x = randomArray(5003, rng, 10);
+    const [e, a] = [new Float32Array(x.length), new Float32Array(x.length).fill(Number.NaN)];
+    ref.affine(x, Math.sqrt(128), -0.3, e);
+    wasm.affine(x, Math.sqrt(128), -0.3, a);
+    assert.deepEqual(a, e, "affine (multiplied and added in double, rounded once)");
+    const [vocab, cols, rows] = [300, 36, 700];
+    const table = wasm.allocate(vocab * cols); // resident, as a parameter is
+    table.set(randomArray(vocab * cols, rng));
+    const ids = Int32Array.from({ length: rows }, (_, i) => (i * 37) % vocab ? (i * 37) % vocab : 7); // repeats
+    const [ge, ga] = [new Float32Array(rows * cols), new Float32Array(rows * cols).fill(Number.NaN)];
+    ref.gather(table, cols, ids, ge);
+    wasm.gather(table, cols, ids, ga);
+    assert.deepEqual(ga, ge, "gather");
+    const dOut = randomArray(rows * cols, rng);
+    const start = randomArray(vocab * cols, rng);
+    const dTable = wasm.allocate(vocab * cols);
+    dTable.set(start);
+    const expected = start.slice();
+    ref.scatterAdd(dOut, cols, ids, expected);
+    wasm.scatterAdd(dOut, cols, ids, dTable);
+    assert.deepEqual(Float32Array.from(dTable), expected, "scatterAdd (repeated ids add in row order)");
+  });
+}

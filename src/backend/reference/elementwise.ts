@@ -149,6 +149,20 @@ export function sumTo(x: Float32Array, xShape: readonly number[], out: Float32Ar
 /** Sum or max over the middle axis of an (outer, axis, inner) view. */
 export function reduce(op: "sum" | "max", x: Float32Array, outer: number, axis: number, inner: number,
   out: Float32Array, argmax: Int32Array | null): void {
+  if (op === "sum" && inner > 1) {
+    // Row after row into double accumulators: each element still sums a = 0..axis-1 in order (bit-identical to the
+    // strided loop below), but reads memory sequentially; a bias gradient's column sum was the slow case.
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      acc.fill(0);
+      for (let a = 0; a < axis; a++) {
+        const row = (o * axis + a) * inner;
+        for (let i = 0; i < inner; i++) acc[i] += x[row + i];
+      }
+      for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i];
+    }
+    return;
+  }
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * axis * inner + i;

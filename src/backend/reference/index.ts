@@ -5,7 +5,7 @@ import { affine, binary, gather, maskedFill, permute, reduce, scatterAdd, sumTo,
 import { layerNorm, layerNormBackward } from "./layernorm.ts";
 import { matmul } from "./matmul.ts";
 import { matmulInt8 } from "./matmul-int8.ts";
-import { adamStep, allocate } from "./optim.ts";
+import { adamStep, allocate, stepMemory } from "./optim.ts";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.ts";
 
 /** The plain-TypeScript backend. */
@@ -32,5 +32,6 @@ export const referenceBackend: Backend = {
   attentionBackward,
   adamStep,
   allocate,
+  ...stepMemory,
   matmulInt8,
 };

@@ -24,3 +24,12 @@ export function adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: F
 export function allocate(length: number): Float32Array {
   return new Float32Array(length);
 }
+
+/** Step memory: none in this backend (ordinary arrays are its working memory), so every request falls back. */
+export const stepMemory = {
+  openStepMemory(): void {},
+  stepArray(): Float32Array | null {
+    return null;
+  },
+  closeStepMemory(): void {},
+};

@@ -86,9 +86,18 @@ export class Arena {
     return at;
   }
 
-  /** Allocates `rows` copies of `row` back to back (a bias broadcast over the rows of an output); returns the offset. */
-  putRows(row: Float32Array, rows: number): number {
-    const at = this.alloc(row.length * rows * 4);
+  /**
+   * Where a kernel writes `floats` values of `dst`: `dst` itself when it is in this memory (a step array, see
+   * resident.ts: the result needs no copy out), else fresh arena space that `getF32` then copies to `dst`.
+   */
+  outF32(dst: Float32Array, floats: number): number {
+    const resident = this.pointerOf(dst);
+    return resident >= 0 ? resident : this.alloc(floats * 4);
+  }
+
+  /** `rows` copies of `row` back to back (a bias broadcast over the rows of an output) in `dst`'s output space; returns its offset. */
+  putRows(row: Float32Array, rows: number, dst: Float32Array): number {
+    const at = this.outF32(dst, row.length * rows);
     for (let r = 0; r < rows; r++) this.f32.set(row, (at >> 2) + r * row.length);
     return at;
   }

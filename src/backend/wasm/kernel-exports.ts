@@ -32,7 +32,13 @@ export const THREADED_KERNELS = [
   "gelu",
   "geluBackward",
   "binaryDense",
+  "binaryBroadcast",
   "permuteRows",
+  "sumAxis",
+  "affine",
+  "fillZero",
+  "gatherRows",
+  "scatterAddRows",
   "matmulInt8",
   "adamStep",
 ] as const;

@@ -5,21 +5,22 @@
  *
  * In WASM: matmul (all transposes, broadcast strides, accumulate), attention and its backward, layerNorm and its
  * backward, softmax / logSoftmax and their backward, GELU (exact and tanh forms) and its backward, the Adam step
- * (on moments kept resident in WASM memory, see resident.ts), binary ops on
- * operands of the output's shape, and permutations that keep the last axis (a JavaScript loop over a Float32Array
- * runs at ~3 ns per element here, ten times a copy into WASM memory and back).
- * The int8 product (matmulInt8) is in wasm-int8.ts.
- * Delegated to the reference TypeScript kernels: the other unary ops and their backward, affine, broadcasting
- * binary ops, maskedFill, sumTo, reduce, other permutations, gather, scatterAdd, and every op on fewer than 4,096
- * elements.
+ * (on moments kept resident in WASM memory, see resident.ts), column sums (reduce, and sumTo over leading axes),
+ * binary ops (on operands of the output's shape, or broadcast along rows of 8+ floats), affine, permutations that
+ * keep the last axis, and gather / scatterAdd on tables already in WASM memory (parameters, their step-memory
+ * gradients). A JavaScript loop over a Float32Array runs at ~3 ns per element here, ten times a copy into WASM
+ * memory and back. The memory-bound ops are in wasm-memory-ops.ts, the int8 product (matmulInt8) in wasm-int8.ts.
+ * Delegated to the reference TypeScript kernels: the other unary ops and their backward, other broadcasting
+ * binary ops, maskedFill, other sums (row sums, fewer than 16 columns, not over leading axes), max, other
+ * permutations, gather / scatterAdd on ordinary arrays, and every op on fewer than 4,096 elements.
  */
 import type { AdamStepParams, AttentionParams, Backend, BinaryOp, MatmulParams, UnaryOp } from "../backend.ts";
 import type { QuantizedWeight } from "../backend.ts";
-import { isDense } from "../reference/elementwise.ts";
 import { referenceBackend } from "../reference/index.ts";
 import { Arena } from "./arena.ts";
 import { ResidentHeap } from "./resident.ts";
 import { WasmInt8 } from "./wasm-int8.ts";
+import { ELEMENTWISE_WASM_ELEMENTS, WasmMemoryOps } from "./wasm-memory-ops.ts";
 import type { KernelHelpers, ThreadedKernel } from "./kernel-exports.ts";
 import type { SimdFlavour } from "./loader.ts";
 import type { ThreadPool } from "./pool.ts";
@@ -30,13 +31,9 @@ const MATMUL_THREADING_FLOPS = 1 << 22;
 const ATTENTION_THREADING_FLOPS = 1 << 22;
 const ROWWISE_THREADING_ELEMENTS = 1 << 16;
 const GELU_THREADING_ELEMENTS = 1 << 16;
-// Below this many elements a copy into WASM memory and back costs more than JavaScript's own loop.
-const ELEMENTWISE_WASM_ELEMENTS = 1 << 12;
 const MEMORY_THREADING_ELEMENTS = 1 << 17;
 /** matmul's epilogue codes (src/backend/wasm/assembly/gemm.ts). */
 const ACTIVATION_CODE = { gelu: 1, gelu_tanh: 2 } as const;
-/** binaryDense's op codes (src/backend/wasm/assembly/elementwise.ts). */
-const BINARY_OP_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 
 const REF = referenceBackend;
 
@@ -47,6 +44,8 @@ export class WasmBackend implements Backend {
   private readonly resident: ResidentHeap;
   /** The int8 product (wasm-int8.ts), on this backend's memory and threads. */
   private readonly int8: WasmInt8;
+  /** The memory-bound ops (wasm-memory-ops.ts), on this backend's memory and threads. */
+  private readonly memoryOps: WasmMemoryOps;
   private callThreads = 1;
 
   constructor(private readonly pool: ThreadPool, private readonly helpers: KernelHelpers, readonly memory: WebAssembly.Memory,
@@ -57,6 +56,11 @@ export class WasmBackend implements Backend {
       arena: this.arena, resident: this.resident, helpers,
       // an int8 multiply-add costs about half an f32 one: matmul's fork-join threshold, in multiply-adds
       productThreads: (work) => this.threadsFor(work, MATMUL_THREADING_FLOPS),
+      run: (kernel, args, threads) => this.run(kernel, args, threads),
+    });
+    this.memoryOps = new WasmMemoryOps({
+      arena: this.arena,
+      threadsFor: (elements) => this.threadsFor(elements, MEMORY_THREADING_ELEMENTS),
       run: (kernel, args, threads) => this.run(kernel, args, threads),
     });
   }
@@ -120,7 +124,7 @@ export class WasmBackend implements Backend {
     const aPtr = ar.putF32(a.subarray(0, aLen));
     const bPtr = ar.putF32(b.subarray(0, bLen));
     // A bias starts C as copies of it, then the product accumulates onto it: the bias costs one row copy per row.
-    const cPtr = p.accumulate ? ar.putF32(c.subarray(0, cLen)) : p.bias ? ar.putRows(p.bias, batch * m) : ar.alloc(cLen * 4);
+    const cPtr = p.accumulate ? ar.putF32(c.subarray(0, cLen)) : p.bias ? ar.putRows(p.bias, batch * m, c) : ar.outF32(c, cLen);
     const accumulate = p.accumulate || Boolean(p.bias);
     const threads = this.threadsFor(2 * batch * m * n * k, MATMUL_THREADING_FLOPS);
     const workBytes = this.helpers.gemmWorkBytes();
@@ -139,7 +143,7 @@ export class WasmBackend implements Backend {
     const a = this.arena;
     a.reset();
     const xp = a.putF32(x);
-    const op_ = a.alloc(x.length * 4);
+    const op_ = a.outF32(out, x.length);
     const threads = this.threadsFor(x.length, GELU_THREADING_ELEMENTS);
     const scratch = a.alloc(16 * threads);
     this.run("gelu", [xp, op_, x.length, op === "gelu_tanh" ? 1 : 0, scratch], threads);
@@ -152,7 +156,7 @@ export class WasmBackend implements Backend {
     a.reset();
     const xp = a.putF32(x);
     const dyp = a.putF32(dy.subarray(0, x.length));
-    const dxp = a.alloc(x.length * 4);
+    const dxp = a.outF32(dx, x.length);
     const threads = this.threadsFor(x.length, GELU_THREADING_ELEMENTS);
     const scratch = a.alloc(16 * threads);
     this.run("geluBackward", [xp, dyp, dxp, x.length, op === "gelu_tanh" ? 1 : 0, scratch], threads);
@@ -160,23 +164,12 @@ export class WasmBackend implements Backend {
   }
 
   affine(x: Float32Array, mul: number, add: number, out: Float32Array): void {
-    REF.affine(x, mul, add, out);
+    this.memoryOps.affine(x, mul, add, out);
   }
 
   binary(op: BinaryOp, a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[],
     out: Float32Array, outShape: readonly number[]): void {
-    const size = outShape.reduce((x, y) => x * y, 1);
-    // Operands of the output's shape (residual adds, their gradients) run as one SIMD loop; broadcasts stay in JS.
-    if (size < ELEMENTWISE_WASM_ELEMENTS || !isDense(aStrides, outShape) || !isDense(bStrides, outShape)) {
-      return REF.binary(op, a, aStrides, b, bStrides, out, outShape);
-    }
-    const ar = this.arena;
-    ar.reset();
-    const ap = ar.putF32(a.subarray(0, size));
-    const bp = ar.putF32(b.subarray(0, size));
-    const outp = ar.alloc(size * 4);
-    this.run("binaryDense", [BINARY_OP_CODE[op], ap, bp, outp, size], this.threadsFor(size, MEMORY_THREADING_ELEMENTS));
-    ar.getF32(outp, out.subarray(0, size));
+    this.memoryOps.binary(op, a, aStrides, b, bStrides, out, outShape);
   }
 
   maskedFill(x: Float32Array, mask: Uint8Array, maskStrides: readonly number[], value: number, out: Float32Array,
@@ -185,44 +178,44 @@ export class WasmBackend implements Backend {
   }
 
   sumTo(x: Float32Array, xShape: readonly number[], out: Float32Array, outShape: readonly number[]): void {
-    REF.sumTo(x, xShape, out, outShape);
+    this.memoryOps.sumTo(x, xShape, out, outShape);
   }
 
   reduce(op: "sum" | "max", x: Float32Array, outer: number, axis: number, inner: number, out: Float32Array,
     argmax: Int32Array | null): void {
-    REF.reduce(op, x, outer, axis, inner, out, argmax);
+    this.memoryOps.reduce(op, x, outer, axis, inner, out, argmax);
   }
 
   permute(x: Float32Array, shape: readonly number[], perm: readonly number[], out: Float32Array): void {
-    const rank = shape.length;
-    const size = shape.reduce((p, q) => p * q, 1);
-    // Splitting and merging heads keep the last axis: rows of d_k floats copied in SIMD; other permutations in JS.
-    if (size < ELEMENTWISE_WASM_ELEMENTS || rank < 2 || perm[rank - 1] !== rank - 1) return REF.permute(x, shape, perm, out);
-    const inStrides = new Array<number>(rank);
-    for (let i = rank - 1, s = 1; i >= 0; s *= shape[i], i--) inStrides[i] = s;
-    const leading = perm.slice(0, rank - 1);
-    const ar = this.arena;
-    ar.reset();
-    const xp = ar.putF32(x.subarray(0, size));
-    const outp = ar.alloc(size * 4);
-    const shapep = ar.putU8(new Uint8Array(Int32Array.from(leading, (p) => shape[p]).buffer));
-    const stridesp = ar.putU8(new Uint8Array(Int32Array.from(leading, (p) => inStrides[p]).buffer));
-    const inner = shape[rank - 1];
-    this.run("permuteRows", [xp, outp, rank - 1, shapep, stridesp, size / inner, inner],
-      this.threadsFor(size, MEMORY_THREADING_ELEMENTS));
-    ar.getF32(outp, out.subarray(0, size));
+    this.memoryOps.permute(x, shape, perm, out);
   }
 
   gather(table: Float32Array, cols: number, ids: Int32Array, out: Float32Array): void {
-    REF.gather(table, cols, ids, out);
+    this.memoryOps.gather(table, cols, ids, out);
   }
 
   scatterAdd(dOut: Float32Array, cols: number, ids: Int32Array, dTable: Float32Array): void {
-    REF.scatterAdd(dOut, cols, ids, dTable);
+    this.memoryOps.scatterAdd(dOut, cols, ids, dTable);
   }
 
   allocate(length: number): Float32Array {
     return this.resident.allocate(length);
+  }
+
+  openStepMemory(): void {
+    this.resident.openStep();
+  }
+
+  stepArray(length: number, zero = true): Float32Array | null {
+    const view = this.resident.stepArray(length, false);
+    if (!view || !zero) return view;
+    // Zeroing is threaded: an embedding table's gradient is millions of floats a step.
+    this.memoryOps.fillZero(view);
+    return view;
+  }
+
+  closeStepMemory(): void {
+    this.resident.closeStep();
   }
 
   adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, p: AdamStepParams): void {
@@ -267,7 +260,7 @@ export class WasmBackend implements Backend {
     a.reset();
     const xp = a.putF32(x.subarray(0, size));
     const x2p = x2 ? a.putF32(x2.subarray(0, size)) : -1;
-    const outp = a.alloc(size * 4);
+    const outp = a.outF32(out, size);
     const threads = this.threadsFor(size, ROWWISE_THREADING_ELEMENTS);
     this.run(kernel, x2 ? [xp, x2p, outp, rows, cols] : [xp, outp, rows, cols], threads);
     a.getF32(outp, out.subarray(0, size));
@@ -282,7 +275,7 @@ export class WasmBackend implements Backend {
     const xp = a.putF32(x.subarray(0, size));
     const gp = gamma ? a.putF32(gamma.subarray(0, cols)) : 0;
     const bp = beta ? a.putF32(beta.subarray(0, cols)) : 0;
-    const outp = a.alloc(size * 4);
+    const outp = a.outF32(out, size);
     const meanp = a.alloc(rows * 4);
     const rstdp = a.alloc(rows * 4);
     const threads = this.threadsFor(size, ROWWISE_THREADING_ELEMENTS);
@@ -304,7 +297,7 @@ export class WasmBackend implements Backend {
     const meanp = a.putF32(mean.subarray(0, rows));
     const rstdp = a.putF32(rstd.subarray(0, rows));
     const dyp = a.putF32(dy.subarray(0, size));
-    const dxp = dx ? a.alloc(size * 4) : 0;
+    const dxp = dx ? a.outF32(dx, size) : 0;
     const threads = this.threadsFor(size, ROWWISE_THREADING_ELEMENTS);
     const partial = a.alloc(threads * cols * 16); // per thread: Σ dy·x̂ and Σ dy, cols doubles each
     this.run("layerNormBackward", [xp, gp, meanp, rstdp, dyp, dxp, partial, rows, cols], threads);
@@ -340,10 +333,10 @@ export class WasmBackend implements Backend {
       const extent = 1 + (batch - 1) * s0 + (heads - 1) * s1 + (nQ - 1) * s2 + Math.max(nK - 1, 0) * s3;
       addp = a.putF32(p.additiveMask.subarray(0, extent));
     }
-    const outp = a.alloc(pairs * nQ * dV * 4);
-    const full = probs !== null || scores !== null; // the kernel writes scores only alongside probabilities
-    const probsp = full ? a.alloc(pairs * nQ * nK * 4) : 0;
-    const scoresp = scores ? a.alloc(pairs * nQ * nK * 4) : 0;
+    const outp = a.outF32(out, pairs * nQ * dV);
+    // the kernel writes scores only alongside probabilities
+    const probsp = probs ? a.outF32(probs, pairs * nQ * nK) : scores ? a.alloc(pairs * nQ * nK * 4) : 0;
+    const scoresp = scores ? a.outF32(scores, pairs * nQ * nK) : 0;
     const flops = 2 * pairs * nQ * nK * (dK + dV);
     const threads = pairs > 1 ? this.threadsFor(flops, ATTENTION_THREADING_FLOPS) : 1;
     const workBytes = this.helpers.attentionWorkBytes(nK, dV);
@@ -369,10 +362,10 @@ export class WasmBackend implements Backend {
     const vp = needDS ? a.putF32(v.subarray(0, pairs * nK * dV)) : 0;
     const pp = a.putF32(probs.subarray(0, pairs * nQ * nK));
     const dop = a.putF32(dOut.subarray(0, pairs * nQ * dV));
-    const dqp = dq ? a.alloc(pairs * nQ * dK * 4) : 0;
-    const dkp = dk ? a.alloc(pairs * nK * dK * 4) : 0;
-    const dvp = dv ? a.alloc(pairs * nK * dV * 4) : 0;
-    const dsp = dScores ? a.alloc(pairs * nQ * nK * 4) : 0;
+    const dqp = dq ? a.outF32(dq, pairs * nQ * dK) : 0;
+    const dkp = dk ? a.outF32(dk, pairs * nK * dK) : 0;
+    const dvp = dv ? a.outF32(dv, pairs * nK * dV) : 0;
+    const dsp = dScores ? a.outF32(dScores, pairs * nQ * nK) : 0;
     const flops = 2 * pairs * nQ * nK * (2 * dK + 2 * dV);
     const threads = pairs > 1 ? this.threadsFor(flops, ATTENTION_THREADING_FLOPS) : 1;
     const workBytes = this.helpers.attentionBackwardWorkBytes(nQ, nK, dScores ? 1 : 0);
@@ -389,3 +382,4 @@ export class WasmBackend implements Backend {
     this.int8.matmul(x, w, bias, out, rows);
   }
 }
+

@@ -3,11 +3,12 @@ import type { BinaryOp, UnaryOp } from "../../backend/backend.ts";
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { kernels, result } from "./record.ts";
+import { floats, floatsToOverwrite } from "../memory.ts";
 
 /** Gradient of a broadcast input: sum the output gradient back down to the input's shape. */
 function unbroadcast(grad: Float32Array, outShape: Shape, inShape: Shape): Float32Array {
   if (sameShape(outShape, inShape)) return grad;
-  const out = new Float32Array(sizeOf(inShape));
+  const out = floats(sizeOf(inShape));
   kernels().sumTo(grad, outShape, out, inShape);
   return out;
 }
@@ -16,14 +17,14 @@ function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, op);
   const aStrides = broadcastStrides(a.shape, shape);
   const bStrides = broadcastStrides(b.shape, shape);
-  const out = new Float32Array(sizeOf(shape));
+  const out = floatsToOverwrite(sizeOf(shape));
   kernels().binary(op, a.data, aStrides, b.data, bStrides, out, shape);
   return result(op, out, shape, [a, b], (g) => {
     const k = kernels();
     const dense = broadcastStrides(shape, shape);
     // g ∘ y for y read with `yStrides` over the output shape
     const apply = (f: BinaryOp, x: Float32Array, y: Float32Array, yStrides: readonly number[]): Float32Array => {
-      const m = new Float32Array(g.length);
+      const m = floats(g.length);
       k.binary(f, x, dense, y, yStrides, m, shape);
       return m;
     };
@@ -34,7 +35,7 @@ function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
       if (b.requiresGrad) {
         let gFull = g;
         if (op === "sub") {
-          gFull = new Float32Array(g.length);
+          gFull = floats(g.length);
           k.affine(g, -1, 0, gFull);
         }
         gb = unbroadcast(gFull, shape, b.shape);
@@ -77,11 +78,11 @@ export function div(a: Tensor, b: Tensor): Tensor {
 
 /** x · s + c for numbers s and c. */
 export function affine(x: Tensor, s: number, c = 0): Tensor {
-  const out = new Float32Array(x.size);
+  const out = floatsToOverwrite(x.size);
   kernels().affine(x.data, s, c, out);
   return result("affine", out, x.shape, [x], (g) => {
     if (s === 1) return [g];
-    const gx = new Float32Array(g.length);
+    const gx = floatsToOverwrite(g.length);
     kernels().affine(g, s, 0, gx);
     return [gx];
   });
@@ -94,16 +95,16 @@ export function scale(x: Tensor, s: number): Tensor {
 
 /** max(x, min) element-wise; the gradient flows where x > min. */
 export function clampMin(x: Tensor, min: number): Tensor {
-  const out = new Float32Array(x.size);
+  const out = floatsToOverwrite(x.size);
   for (let i = 0; i < out.length; i++) out[i] = x.data[i] > min ? x.data[i] : min;
   return result("clampMin", out, x.shape, [x], (g) => [g.map((v, i) => (x.data[i] > min ? v : 0))]);
 }
 
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
-  const out = new Float32Array(x.size);
+  const out = floatsToOverwrite(x.size);
   kernels().unary(op, x.data, out);
   return result(op, out, x.shape, [x], (g) => {
-    const gx = new Float32Array(g.length);
+    const gx = floatsToOverwrite(g.length);
     kernels().unaryBackward(op, x.data, out, g, gx);
     return [gx];
   });

@@ -3,6 +3,7 @@ import { ShapeError, formatShape } from "../../errors.ts";
 import { type Shape, normalizeAxis, sizeOf } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { kernels, result } from "./record.ts";
+import { floats, floatsToOverwrite } from "../memory.ts";
 
 /** The same data under another shape (one size may be -1: inferred). Free: no copy. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -22,13 +23,13 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.length !== x.rank || sorted.some((p, i) => p !== i)) {
     throw new ShapeError(`permute: [${perm.join(", ")}] is not a permutation of the ${x.rank} axes of ${formatShape(x.shape)}`);
   }
-  const out = new Float32Array(x.size);
+  const out = floatsToOverwrite(x.size);
   kernels().permute(x.data, x.shape, perm, out);
   const shape = perm.map((p) => x.shape[p]);
   return result("permute", out, shape, [x], (g) => {
     const inverse = new Array<number>(perm.length);
     perm.forEach((p, i) => (inverse[p] = i));
-    const gx = new Float32Array(g.length);
+    const gx = floatsToOverwrite(g.length);
     kernels().permute(g, shape, inverse, gx);
     return [gx];
   });
@@ -51,13 +52,13 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   }
   const outer = sizeOf(x.shape.slice(0, ax));
   const inner = sizeOf(x.shape.slice(ax + 1));
-  const out = new Float32Array(outer * length * inner);
+  const out = floats(outer * length * inner);
   for (let o = 0; o < outer; o++) {
     out.set(x.data.subarray((o * size + start) * inner, (o * size + start + length) * inner), o * length * inner);
   }
   const shape = x.shape.map((d, i) => (i === ax ? length : d));
   return result("narrow", out, shape, [x], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = floats(x.size);
     for (let o = 0; o < outer; o++) {
       gx.set(g.subarray(o * length * inner, (o + 1) * length * inner), (o * size + start) * inner);
     }
@@ -85,7 +86,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const outer = sizeOf(first.shape.slice(0, ax));
   const inner = sizeOf(first.shape.slice(ax + 1));
   const total = xs.reduce((s, t) => s + t.shape[ax], 0);
-  const out = new Float32Array(outer * total * inner);
+  const out = floats(outer * total * inner);
   let offset = 0;
   for (const t of xs) {
     const len = t.shape[ax];
@@ -99,7 +100,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     let start = 0;
     return xs.map((t) => {
       const len = t.shape[ax];
-      const gt = new Float32Array(t.size);
+      const gt = floats(t.size);
       for (let o = 0; o < outer; o++) {
         gt.set(g.subarray((o * total + start) * inner, (o * total + start + len) * inner), o * len * inner);
       }

@@ -6,6 +6,7 @@ import { sizeOf } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { type Activation, activation } from "./elementwise.ts";
 import { kernels, result } from "./record.ts";
+import { floats, floatsToOverwrite } from "../memory.ts";
 
 /** Options of `matmul`: read either operand's last two axes transposed. */
 export interface MatmulOptions {
@@ -50,7 +51,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const batch = sizeOf(batchShape);
   const strideA = aBatch.length === 0 ? 0 : m * k;
   const strideB = bBatch.length === 0 ? 0 : k * n;
-  const out = new Float32Array(batch * m * n);
+  const out = floatsToOverwrite(batch * m * n);
   kernels().matmul(a.data, b.data, out, params(batch, m, n, k, transA, transB, strideA, strideB));
   const shape = [...batchShape, m, n];
   return result("matmul", out, shape, [a, b], (g) => {
@@ -60,7 +61,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     // C = op(A)·op(B): dop(A) = dC·op(B)ᵀ and dop(B) = op(A)ᵀ·dC, written out for each transpose case.
     // A broadcast operand (stride 0) accumulates its gradient over the batch.
     if (a.requiresGrad) {
-      ga = new Float32Array(a.size);
+      ga = floats(a.size);
       for (let bi = 0; bi < (strideA === 0 ? batch : 1); bi++) {
         const gSlice = strideA === 0 ? g.subarray(bi * m * n, (bi + 1) * m * n) : g;
         const bSlice = strideA === 0 ? b.data.subarray(bi * strideB, bi * strideB + k * n) : b.data;
@@ -76,7 +77,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       }
     }
     if (b.requiresGrad) {
-      gb = new Float32Array(b.size);
+      gb = floats(b.size);
       for (let bi = 0; bi < (strideB === 0 ? batch : 1); bi++) {
         const gSlice = strideB === 0 ? g.subarray(bi * m * n, (bi + 1) * m * n) : g;
         const aSlice = strideB === 0 ? a.data.subarray(bi * strideA, bi * strideA + m * k) : a.data;
@@ -120,15 +121,15 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     let gw: Float32Array | null = null;
     let gbias: Float32Array | null = null;
     if (x.requiresGrad) {
-      gx = new Float32Array(x.size); // dx (rows×in) = dy (rows×out) · W (out×in)
+      gx = floatsToOverwrite(x.size); // dx (rows×in) = dy (rows×out) · W (out×in)
       kn.matmul(g, weight.data, gx, params(1, rows, inFeatures, outFeatures, false, false, 0, 0));
     }
     if (weight.requiresGrad) {
-      gw = new Float32Array(weight.size); // dW (out×in) = dyᵀ (out×rows) · x (rows×in)
+      gw = floatsToOverwrite(weight.size); // dW (out×in) = dyᵀ (out×rows) · x (rows×in)
       kn.matmul(g, x.data, gw, params(1, outFeatures, inFeatures, rows, true, false, 0, 0));
     }
     if (bias?.requiresGrad) {
-      gbias = new Float32Array(outFeatures); // db = Σ_rows dy
+      gbias = floats(outFeatures); // db = Σ_rows dy
       kn.reduce("sum", g, 1, rows, outFeatures, gbias, null);
     }
     return bias ? [gx, gw, gbias] : [gx, gw];
@@ -146,7 +147,7 @@ function linearForward(x: Tensor, weight: Tensor, bias: Tensor | null, act: "gel
     throw new ShapeError(`linear: bias must be [${outFeatures}], got ${formatShape(bias.shape)}`);
   }
   const rows = x.size / inFeatures;
-  const out = new Float32Array(rows * outFeatures);
+  const out = floatsToOverwrite(rows * outFeatures);
   kernels().matmul(x.data, weight.data, out, { ...params(1, rows, outFeatures, inFeatures, false, true, 0, 0), bias: bias?.data ?? null, activation: act });
   return new Tensor(out, [...x.shape.slice(0, -1), outFeatures]);
 }

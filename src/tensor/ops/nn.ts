@@ -6,6 +6,7 @@ import type { Rng } from "../random.ts";
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from "../shape.ts";
 import { type IndexTensor, Tensor } from "../tensor.ts";
 import { kernels, result } from "./record.ts";
+import { floats, floatsToOverwrite } from "../memory.ts";
 
 /** A boolean tensor (masks): a shape and a Uint8Array of 0 and 1. What 1 means is up to the op taking it. */
 export interface BoolTensor {
@@ -17,10 +18,10 @@ export interface BoolTensor {
 export function softmax(x: Tensor): Tensor {
   const cols = x.shape[x.rank - 1] ?? 1;
   const rows = x.size / Math.max(cols, 1);
-  const out = new Float32Array(x.size);
+  const out = floatsToOverwrite(x.size);
   kernels().softmax(x.data, out, rows, cols);
   return result("softmax", out, x.shape, [x], (g) => {
-    const gx = new Float32Array(g.length);
+    const gx = floatsToOverwrite(g.length);
     kernels().softmaxBackward(out, g, gx, rows, cols);
     return [gx];
   });
@@ -30,10 +31,10 @@ export function softmax(x: Tensor): Tensor {
 export function logSoftmax(x: Tensor): Tensor {
   const cols = x.shape[x.rank - 1] ?? 1;
   const rows = x.size / Math.max(cols, 1);
-  const out = new Float32Array(x.size);
+  const out = floatsToOverwrite(x.size);
   kernels().logSoftmax(x.data, out, rows, cols);
   return result("logSoftmax", out, x.shape, [x], (g) => {
-    const gx = new Float32Array(g.length);
+    const gx = floatsToOverwrite(g.length);
     kernels().logSoftmaxBackward(out, g, gx, rows, cols);
     return [gx];
   });
@@ -52,15 +53,15 @@ export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     }
   }
   const rows = x.size / cols;
-  const out = new Float32Array(x.size);
-  const mean = stats?.mean ?? new Float32Array(rows);
-  const rstd = stats?.rstd ?? new Float32Array(rows);
+  const out = floatsToOverwrite(x.size);
+  const mean = stats?.mean ?? floats(rows);
+  const rstd = stats?.rstd ?? floats(rows);
   kernels().layerNorm(x.data, gamma?.data ?? null, beta?.data ?? null, out, mean, rstd, rows, cols, eps);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   return result("layerNorm", out, x.shape, inputs, (g) => {
-    const dx = x.requiresGrad ? new Float32Array(x.size) : null;
-    const dgamma = gamma?.requiresGrad ? new Float32Array(cols) : null;
-    const dbeta = beta?.requiresGrad ? new Float32Array(cols) : null;
+    const dx = x.requiresGrad ? floatsToOverwrite(x.size) : null;
+    const dgamma = gamma?.requiresGrad ? floats(cols) : null;
+    const dbeta = beta?.requiresGrad ? floats(cols) : null;
     kernels().layerNormBackward(x.data, gamma?.data ?? null, mean, rstd, g, dx, dgamma, dbeta, rows, cols);
     const grads: (Float32Array | null)[] = [dx];
     if (gamma) grads.push(dgamma);
@@ -77,10 +78,10 @@ export function embedding(table: Tensor, ids: IndexTensor): Tensor {
     const id = ids.data[i];
     if (id < 0 || id >= vocab) throw new ShapeError(`embedding: id ${id} at position ${i} is outside the vocabulary of ${vocab}`);
   }
-  const out = new Float32Array(ids.data.length * cols);
+  const out = floats(ids.data.length * cols);
   kernels().gather(table.data, cols, ids.data, out);
   return result("embedding", out, [...ids.shape, cols], [table], (g) => {
-    const gt = new Float32Array(table.size);
+    const gt = floats(table.size);
     kernels().scatterAdd(g, cols, ids.data, gt);
     return [gt];
   });
@@ -93,10 +94,10 @@ export function maskedFill(x: Tensor, mask: BoolTensor, value: number): Tensor {
     throw new ShapeError(`maskedFill: mask ${formatShape(mask.shape)} must broadcast to the input ${formatShape(x.shape)}`);
   }
   const strides = broadcastStrides(mask.shape, shape);
-  const out = new Float32Array(x.size);
+  const out = floatsToOverwrite(x.size);
   kernels().maskedFill(x.data, mask.data, strides, value, out, shape);
   return result("maskedFill", out, shape, [x], (g) => {
-    const gx = new Float32Array(g.length);
+    const gx = floatsToOverwrite(g.length);
     kernels().maskedFill(g, mask.data, strides, 0, gx, shape);
     return [gx];
   });
@@ -109,14 +110,14 @@ export function maskedFill(x: Tensor, mask: BoolTensor, value: number): Tensor {
 export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
   if (!(p >= 0 && p < 1)) throw new ShapeError(`dropout: probability must be in [0, 1), got ${p}`);
   if (p === 0) return x;
-  const keep = new Float32Array(x.size);
+  const keep = floatsToOverwrite(x.size);
   const s = 1 / (1 - p);
   const threshold = p * 4294967296; // compare raw 32-bit draws: uniform() < p without a division per element
   for (let i = 0; i < keep.length; i++) keep[i] = rng.nextUint32() < threshold ? 0 : s;
-  const out = new Float32Array(x.size);
+  const out = floatsToOverwrite(x.size);
   for (let i = 0; i < out.length; i++) out[i] = x.data[i] * keep[i];
   return result("dropout", out, x.shape, [x], (g) => {
-    const gx = new Float32Array(g.length);
+    const gx = floatsToOverwrite(g.length);
     for (let i = 0; i < gx.length; i++) gx[i] = g[i] * keep[i];
     return [gx];
   });
@@ -186,21 +187,21 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   };
   const inputs = additive ? [q, k, v, additive] : [q, k, v];
   const recording = needsGrad(inputs);
-  const out = new Float32Array(batch * heads * nQ * dV);
-  const probs = options.needWeights || recording ? new Float32Array(batch * heads * nQ * nK) : null;
-  const scores = options.needScores ? new Float32Array(batch * heads * nQ * nK) : null;
+  const out = floatsToOverwrite(batch * heads * nQ * dV);
+  const probs = options.needWeights || recording ? floatsToOverwrite(batch * heads * nQ * nK) : null;
+  const scores = options.needScores ? floatsToOverwrite(batch * heads * nQ * nK) : null;
   kernels().attention(q.data, k.data, v.data, out, params, probs, scores);
   const output = result("attention", out, [batch, heads, nQ, dV], inputs, (g) => {
-    const dq = q.requiresGrad ? new Float32Array(q.size) : null;
-    const dk = k.requiresGrad ? new Float32Array(k.size) : null;
-    const dv = v.requiresGrad ? new Float32Array(v.size) : null;
-    const dScores = additive?.requiresGrad ? new Float32Array(sizeOf(fullShape)) : null;
+    const dq = q.requiresGrad ? floatsToOverwrite(q.size) : null;
+    const dk = k.requiresGrad ? floatsToOverwrite(k.size) : null;
+    const dv = v.requiresGrad ? floatsToOverwrite(v.size) : null;
+    const dScores = additive?.requiresGrad ? floats(sizeOf(fullShape)) : null;
     kernels().attentionBackward(q.data, k.data, v.data, probs!, g, dq, dk, dv, params, dScores);
     const grads: (Float32Array | null)[] = [dq, dk, dv];
     if (additive) {
       let dMask: Float32Array | null = null;
       if (dScores) {
-        dMask = new Float32Array(additive.size);
+        dMask = floats(additive.size);
         kernels().sumTo(dScores, fullShape, dMask, additive.shape);
       }
       grads.push(dMask);
