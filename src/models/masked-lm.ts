@@ -20,7 +20,8 @@ import { Module } from "../nn/module.ts";
  */
 export function initBertLinear(layer: Linear, std: number, rng: Rng): void {
   const w = layer.weight.data;
-  for (let i = 0; i < w.length; i++) w[i] = rng.normal() * std;
+  if (rng.drawsCentres) w.fill(0);
+  else for (let i = 0; i < w.length; i++) w[i] = rng.normal() * std;
   layer.bias?.data.fill(0);
 }
 

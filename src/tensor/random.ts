@@ -7,6 +7,14 @@ export class Rng {
   private s = new Uint32Array(4);
   private spareNormal: number | null = null;
 
+  /**
+   * Whether every draw is its distribution's centre (uniform 0.5, normal 0) rather than random: initialisers then
+   * fill the centre's value without drawing. False here; a placeholder for weights a file will overwrite says true.
+   */
+  get drawsCentres(): boolean {
+    return false;
+  }
+
   constructor(seed = 0) {
     let x = seed >>> 0;
     const splitmix32 = (): number => {

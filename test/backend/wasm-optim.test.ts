@@ -64,15 +64,23 @@ test("allocate: zeros in WASM memory that kernels update in place, valid after t
   const g = new Float32Array(5000).fill(0.5);
   wasm.adamStep(w, g, m, v, ADAMW);
   assert.ok(Math.abs(m[0] - 0.05) < 1e-7, `the kernel wrote the old view in place: m[0] = ${m[0]}`);
+  // the product left its operands (ones) and result in the arena; a block reserved over them must still read zeros,
+  // and one reaching past them into never-used memory too
+  const over = wasm.allocate(3 * big * big);
+  assert.equal(over.findIndex((x) => x !== 0), -1, "a block over bytes a call used is zeroed");
   assert.ok(Math.abs(v[4999] - 0.00025) < 1e-9, `v[4999] = ${v[4999]}`);
 });
 
 test("resident blocks: reserved below the arena, which moves up; given back when the topmost is freed", () => {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 64, shared: true });
   const arena = new Arena(memory, 1024, 64 * 65536);
-  const first = arena.reserve(256);
-  const second = arena.reserve(128);
+  arena.alloc(192); // a call's operands: those bytes now hold values
+  arena.reset();
+  const { at: first, dirtyBytes } = arena.reserve(256);
+  assert.equal(dirtyBytes, 192, "a block knows which of its bytes a call has used (the rest is still zero)");
+  const { at: second, dirtyBytes: clean } = arena.reserve(128);
   assert.equal(second, first + 256);
+  assert.equal(clean, 0);
   arena.reset();
   assert.ok(arena.alloc(64) >= second + 128, "the arena allocates above every reserved block");
   assert.equal(arena.unreserve(first, 256), false, "a block below another cannot go back to the arena");

@@ -12,6 +12,8 @@ const ALIGN = 64; // a cache line: keeps operands from sharing lines between thr
 export class Arena {
   private top: number;
   private base: number;
+  /** End of the highest byte ever handed out: everything above still holds a fresh memory's zeros. */
+  private touchedEnd: number;
   /** Every buffer object of the memory: a shared memory hands out a new one after each growth, all still valid. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   private f32: Float32Array;
@@ -22,6 +24,7 @@ export class Arena {
   constructor(readonly memory: WebAssembly.Memory, base: number, private readonly maxBytes: number) {
     this.base = base;
     this.top = base;
+    this.touchedEnd = base;
     this.buffers.add(memory.buffer);
     this.f32 = new Float32Array(memory.buffer);
     this.u8 = new Uint8Array(memory.buffer);
@@ -33,12 +36,16 @@ export class Arena {
     return this.top - this.base;
   }
 
-  /** Moves the arena up by `bytes` (a multiple of 64) and returns the byte offset of the block it leaves below. Between calls only. */
-  reserve(bytes: number): number {
+  /**
+   * Moves the arena up by `bytes` (a multiple of 64) and returns the block it leaves below: its byte offset, and how
+   * many of its first bytes may hold old values (the rest was never handed out: zeros). Between calls only.
+   */
+  reserve(bytes: number): { at: number; dirtyBytes: number } {
+    const touched = this.touchedEnd;
     this.reset();
     const at = this.alloc(bytes);
     this.base = this.top;
-    return at;
+    return { at, dirtyBytes: Math.min(bytes, Math.max(0, touched - at)) };
   }
 
   /** Moves the arena back down over the block [at, at + bytes) when it is the topmost reserved one; false otherwise. Between calls only. */
@@ -74,6 +81,7 @@ export class Arena {
     const end = at + Math.max(bytes, 0);
     if (end > this.memory.buffer.byteLength) this.grow(end);
     this.top = end;
+    this.touchedEnd = Math.max(this.touchedEnd, end);
     return at;
   }
 
