@@ -107,8 +107,10 @@ export async function tsformerRunner(w: Workload, spec: SystemSpec): Promise<Run
     if (int8) quantizeDynamic(model);
     let out: Float32Array = new Float32Array(0);
     return {
+      // As README "Your own training loop" advises for repeated forward passes: intermediates in step memory, the
+      // output copied out before the scope ends
       run: async () => {
-        out = noGrad(() => model.forward(ids, { attentionMask })).lastHiddenState.data;
+        out = withStepMemory(() => noGrad(() => model.forward(ids, { attentionMask })).lastHiddenState.data.slice());
       },
       output: () => out,
     };

@@ -1,4 +1,5 @@
 /** Evaluation and prediction with a classifier: accuracy and mean loss over a dataset, probabilities for texts. */
+import { withStepMemory } from "../tensor/memory.ts";
 import { ConfigError } from "../errors.ts";
 import type { AttentionMask } from "../nn/masks.ts";
 import type { EncoderModelConfig, ModelCall } from "../nn/model.ts";
@@ -58,9 +59,11 @@ export function evaluate(model: ClassifierModel, examples: readonly EncodedExamp
   let lossSum = 0;
   noGrad(() => {
     for (const { batch } of evalBatches(examples, batchSize, model.config.padId)) {
-      const logits = classifierLogits(model, batch.ids, batch.attentionMask, call);
-      lossSum += crossEntropy(logits, batch.labels).item() * batch.labels.data.length;
-      correct += correctPredictions(logits, batch.labels.data);
+      withStepMemory(() => { // each batch's activations reuse one region of WASM memory; only numbers leave it
+        const logits = classifierLogits(model, batch.ids, batch.attentionMask, call);
+        lossSum += crossEntropy(logits, batch.labels).item() * batch.labels.data.length;
+        correct += correctPredictions(logits, batch.labels.data);
+      });
     }
   });
   model.train(wasTraining);
@@ -74,9 +77,11 @@ export function predict(model: ClassifierModel, tokenizer: BertTokenizer, texts:
   model.eval();
   noGrad(() => {
     for (const { batch, indices } of evalBatches(examples, batchSize, model.config.padId)) {
-      const probs = softmax(classifierLogits(model, batch.ids, batch.attentionMask, call));
-      const classes = probs.shape[1];
-      indices.forEach((i, b) => (out[i] = Array.from(probs.data.subarray(b * classes, (b + 1) * classes))));
+      withStepMemory(() => { // as in evaluate: the probabilities leave as plain numbers
+        const probs = softmax(classifierLogits(model, batch.ids, batch.attentionMask, call));
+        const classes = probs.shape[1];
+        indices.forEach((i, b) => (out[i] = Array.from(probs.data.subarray(b * classes, (b + 1) * classes))));
+      });
     }
   });
   return out;

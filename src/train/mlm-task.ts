@@ -3,6 +3,7 @@
  * masking, RoBERTa §4.1), cross-entropy on the chosen positions only, and held-out text masked once for all
  * epochs so its loss is comparable from epoch to epoch. Lower held-out loss is better.
  */
+import { withStepMemory } from "../tensor/memory.ts";
 import { ConfigError } from "../errors.ts";
 import type { BertModel } from "../models/bert.ts";
 import { embedding } from "../tensor/ops/nn.ts";
@@ -103,10 +104,12 @@ export class MaskedLmTask implements TrainingTask {
     let counted = 0;
     noGrad(() => {
       for (const batch of this.heldOutBatches!) {
-        const p = this.loss(batch);
-        lossSum += p.loss.item() * p.counted;
-        correct += p.correct;
-        counted += p.counted;
+        withStepMemory(() => { // each batch's activations reuse one region of WASM memory; only numbers leave it
+          const p = this.loss(batch);
+          lossSum += p.loss.item() * p.counted;
+          correct += p.correct;
+          counted += p.counted;
+        });
       }
     });
     this.model.train(wasTraining);

@@ -13,6 +13,8 @@ import { encoderConfig } from "../../src/nn/model.ts";
 import { STEP_MEMORY_MIN_FLOATS, floats, withStepMemory } from "../../src/tensor/memory.ts";
 import { Rng } from "../../src/tensor/random.ts";
 import { indexTensor } from "../../src/tensor/tensor.ts";
+import { noGrad } from "../../src/tensor/autograd.ts";
+import { evaluate } from "../../src/train/evaluate.ts";
 import { crossEntropy } from "../../src/train/losses.ts";
 import { AdamW } from "../../src/train/optim.ts";
 import { THREAD_COUNTS, wasmWithThreads } from "../backend/wasm-helpers.ts";
@@ -73,6 +75,32 @@ for (const threads of THREAD_COUNTS) {
     again.weights.forEach((w, i) => assert.deepEqual(bits(w), bits(plain.weights[i]), `parameter ${i} after 6 steps`));
     // steps 1–2 size the region; from then on each step reuses it, and the memory stays as it is
     assert.equal(stepped.bytes[11], stepped.bytes[3], `WASM memory after step 4: ${stepped.bytes[3]} bytes, after step 12: ${stepped.bytes[11]}`);
+  });
+}
+
+for (const threads of THREAD_COUNTS) {
+  test(`forward passes in step memory give the same bits as plain calls, on ${threads} thread(s), and evaluate() agrees`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    await onBackend(wasm, () => {
+      const config = encoderConfig({ vocabSize: 300, dModel: 64, heads: 4, dFF: 128, numLayers: 2, maxPositions: 64, activation: "gelu" });
+      const model = new EncoderClassifier({ encoder: config, pooling: "mean", labels: ["a", "b"] }, new Rng(11)).eval();
+      const [batch, n] = [12, 40];
+      const data = new Rng(5);
+      const ids = indexTensor(Int32Array.from({ length: batch * n }, (_, i) => (i % 3 === 0 && i % n > 30 ? 0 : 1 + data.int(299))), [batch, n]);
+      const attentionMask = { shape: [batch, n], data: Uint8Array.from(ids.data, (id) => (id === 0 ? 0 : 1)) };
+      const plain = noGrad(() => model.forward(ids, { attentionMask })).lastHiddenState.data;
+      for (let pass = 0; pass < 3; pass++) { // the first pass only sizes the region; the next ones run in it
+        const scoped = withStepMemory(() => noGrad(() => model.forward(ids, { attentionMask })).lastHiddenState.data.slice());
+        assert.deepEqual(bits(scoped), bits(plain), `forward pass ${pass + 1}`);
+      }
+      const examples = Array.from({ length: 40 }, (_, i) => ({ ids: Array.from({ length: 5 + (i % 9) }, (_, j) => 1 + ((i * 31 + j * 7) % 299)), label: i % 2 }));
+      const viaEvaluate = evaluate(model, examples, 8);
+      const byHand = noGrad(() => examples.map((e) => {
+        const logits = model.forward(indexTensor(Int32Array.from(e.ids), [1, e.ids.length])).logits.data;
+        return (logits[1] > logits[0] ? 1 : 0) === e.label ? 1 : 0;
+      })).reduce((p: number, q: number) => p + q, 0);
+      assert.equal(viaEvaluate.accuracy, byHand / examples.length, "evaluate (batches in step memory) counts what one-by-one forward passes predict");
+    });
   });
 }
 
