@@ -61,6 +61,12 @@ export interface AttentionParams {
   additiveMask: Float32Array | null;
   /** Strides of `additiveMask` over (batch, heads, nQ, nK); 0 on broadcast axes. */
   additiveStrides: readonly [number, number, number, number];
+  /**
+   * q, k, v and the output laid out (batch, n, heads, d), as the Q/K/V projections produce them, instead of
+   * (batch, heads, n, d): the heads are read in place, without permutes. Forward only (attentionBackward ignores it:
+   * the op layer uses it where no gradient is recorded). Probabilities and scores stay (batch, heads, nQ, nK).
+   */
+  tokenMajor?: boolean;
 }
 
 /**

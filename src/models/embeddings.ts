@@ -4,6 +4,7 @@
  * normalisation. Padding never changes a sentence's vector: masked keys get probability exactly 0 and pooling
  * skips padded rows, so a sentence embeds the same alone or in any batch.
  */
+import { withStepMemory } from "../tensor/memory.ts";
 import { ConfigError } from "../errors.ts";
 import type { AttentionMask } from "../nn/masks.ts";
 import type { Trace } from "../nn/trace.ts";
@@ -99,10 +100,12 @@ export function embedTexts(loaded: LoadedBert, texts: readonly string[], options
   const out: Float32Array[] = [];
   for (let start = 0; start < texts.length; start += batchSize) {
     const batch = texts.slice(start, start + batchSize);
-    const { output, attentionMask } = encodeTexts(loaded, batch, { maxLength: options.maxLength });
-    const vectors = noGrad(() => sentenceEmbeddings(output.lastHiddenState, attentionMask, options.pooling ?? "mean", options.normalize ?? false));
-    const d = vectors.shape[1];
-    for (let b = 0; b < batch.length; b++) out.push(vectors.data.slice(b * d, (b + 1) * d));
+    withStepMemory(() => { // the batch's activations reuse one region of WASM memory; the vectors leave as copies
+      const { output, attentionMask } = encodeTexts(loaded, batch, { maxLength: options.maxLength });
+      const vectors = noGrad(() => sentenceEmbeddings(output.lastHiddenState, attentionMask, options.pooling ?? "mean", options.normalize ?? false));
+      const d = vectors.shape[1];
+      for (let b = 0; b < batch.length; b++) out.push(vectors.data.slice(b * d, (b + 1) * d));
+    });
     options.onProgress?.(out.length, texts.length);
   }
   return out;

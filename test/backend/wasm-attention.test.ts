@@ -149,3 +149,48 @@ test("attention memory stays bounded by the inputs without probabilities (no nQ�
   wasm.attention(q, k, v, new Float32Array(c.nQ * c.dV), p, new Float32Array(c.nQ * c.nK), null);
   assert.ok(wasm.lastCallBytes > 16 * 2 ** 20, "with probabilities the n×n buffer is there");
 });
+
+/** (batch, heads, n, d) → (batch, n, heads, d), or back with `inverse`. */
+function swapHeadsAndTokens(x: Float32Array, batch: number, heads: number, n: number, d: number, inverse = false): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < n; i++) {
+        const headsFirst = ((b * heads + h) * n + i) * d;
+        const tokensFirst = ((b * n + i) * heads + h) * d;
+        for (let c = 0; c < d; c++) {
+          if (inverse) out[headsFirst + c] = x[tokensFirst + c];
+          else out[tokensFirst + c] = x[headsFirst + c];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+for (const threads of THREAD_COUNTS) {
+  test(`token-major attention (heads read in place) on ${threads} thread(s) gives the same bits as the usual layout, on both backends`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(23);
+    for (const c of CASES) {
+      const { q, k, v, p } = setUp(c, rng);
+      const pairs = c.batch * c.heads;
+      const tq = swapHeadsAndTokens(q, c.batch, c.heads, c.nQ, c.dK);
+      const tk = swapHeadsAndTokens(k, c.batch, c.heads, c.nK, c.dK);
+      const tv = swapHeadsAndTokens(v, c.batch, c.heads, c.nK, c.dV);
+      for (const [name, backend] of [["reference", ref], ["wasm", wasm]] as const) {
+        for (const withProbs of [false, true]) { // the wasm kernel's two paths: online softmax, and probabilities kept
+          const out = new Float32Array(pairs * c.nQ * c.dV);
+          const probs = withProbs ? new Float32Array(pairs * c.nQ * c.nK) : null;
+          backend.attention(q, k, v, out, p, probs, null);
+          const tOut = new Float32Array(out.length).fill(NaN);
+          const tProbs = withProbs ? new Float32Array(pairs * c.nQ * c.nK).fill(NaN) : null;
+          backend.attention(tq, tk, tv, tOut, { ...p, tokenMajor: true }, tProbs, null);
+          const what = `${name}, ${c.label}${withProbs ? ", with probabilities" : ""}`;
+          assert.deepEqual(swapHeadsAndTokens(tOut, c.batch, c.heads, c.nQ, c.dV, true), out, `${what}: output`);
+          if (probs) assert.deepEqual(tProbs, probs, `${what}: probabilities keep the (batch, heads, nQ, nK) layout`);
+        }
+      }
+    }
+  });
+}

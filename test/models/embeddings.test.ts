@@ -5,6 +5,9 @@ import { ConfigError } from "../../src/errors.ts";
 import { embedTexts, encodeTexts, sentenceEmbeddings, textSimilarity } from "../../src/models/embeddings.ts";
 import { loadBert } from "../../src/models/load-bert.ts";
 import type { Pooling } from "../../src/models/pooling.ts";
+import { getBackend, registerBackend, setBackend } from "../../src/backend/registry.ts";
+import { noGrad } from "../../src/tensor/autograd.ts";
+import { wasmWithThreads } from "../backend/wasm-helpers.ts";
 
 const PLAIN = "test/fixtures/bert_model/bert_model_l2_h32";
 const PREFIXED = "test/fixtures/bert_model/bert_seqcls_prefixed_l2_h40";
@@ -88,4 +91,27 @@ test("embeddings follow sentence-transformers: mean over real tokens, unit lengt
   let calls = 0;
   embedTexts(loaded, ["a", "b", "c"], { batchSize: 2, onProgress: (done, total) => assert.deepEqual([done, total], [++calls === 1 ? 2 : 3, 3]) });
   assert.equal(calls, 2);
+});
+
+test("embedTexts on the wasm backend runs each batch in step memory and gives the same bits as plain forward passes", async () => {
+  const wasm = await wasmWithThreads(2);
+  registerBackend(wasm);
+  const previous = getBackend().name;
+  setBackend("wasm");
+  try {
+    const loaded = await loadBert(PLAIN);
+    // 20 sentences of up to 40 tokens a batch: activations of 16 Ki floats and more, so they live in step memory
+    const texts = Array.from({ length: 60 }, (_, i) => `${OTHERS[i % OTHERS.length]} ${TARGET.repeat(1 + (i % 3))}`);
+    const vectors = embedTexts(loaded, texts, { batchSize: 20 });
+    for (let start = 0; start < texts.length; start += 20) {
+      const { output, attentionMask } = encodeTexts(loaded, texts.slice(start, start + 20));
+      const plain = noGrad(() => sentenceEmbeddings(output.lastHiddenState, attentionMask)).data;
+      const d = loaded.config.hiddenSize;
+      for (let b = 0; b < 20; b++) {
+        assert.deepEqual(new Uint32Array(vectors[start + b].slice().buffer), new Uint32Array(plain.slice(b * d, (b + 1) * d).buffer), `text ${start + b}`);
+      }
+    }
+  } finally {
+    setBackend(previous);
+  }
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MultiHeadAttention, Trace, maskFromLengths } from "../../src/nn/index.ts";
-import { Rng, Tensor, ops } from "../../src/tensor/index.ts";
+import { Rng, Tensor, noGrad, ops } from "../../src/tensor/index.ts";
 import { ShapeError, ConfigError } from "../../src/errors.ts";
 import { assertClose, gradCheck, randomTensor } from "../helpers.ts";
 
@@ -97,4 +97,20 @@ test("bad shapes and configurations name what is wrong", () => {
   assert.throws(() => mha.forward(randomTensor([2, 3, 7], rng)), (e: Error) => e instanceof ShapeError && /query must be \(batch, n, 8\), got \[2, 3, 7\]/.test(e.message));
   assert.throws(() => mha.forward(randomTensor([2, 3, 8], rng), { attentionMask: maskFromLengths([3], 3) }), /key mask must be \[2, 3\], got \[1, 3\]/);
   assert.throws(() => new MultiHeadAttention({ dModel: 10, heads: 3 }), (e: Error) => e instanceof ConfigError && /not divisible by 3 heads/.test(e.message));
+});
+
+test("inference reads the heads in place (no permutes) and gives the same bits as the recorded path; tokenMajor refuses gradients", () => {
+  const rng = new Rng(17);
+  const mha = new MultiHeadAttention({ dModel: 24, heads: 4, rng });
+  const x = randomTensor([3, 7, 24], rng);
+  const attentionMask = maskFromLengths([7, 4, 1], 7);
+  for (const needWeights of [false, true]) {
+    const inPlace = noGrad(() => mha.forward(x, { attentionMask, needWeights }));
+    const recorded = mha.forward(x, { attentionMask, needWeights }); // parameters require grad: split, fused op, merge
+    assert.deepEqual(Array.from(inPlace.output.data), Array.from(recorded.output.data), `output (needWeights ${needWeights})`);
+    if (needWeights) assert.deepEqual(Array.from(inPlace.weights!.data), Array.from(recorded.weights!.data), "weights");
+  }
+  const q = randomTensor([2, 5, 3, 4], rng);
+  assert.throws(() => ops.scaledDotProductAttention(q, q, q, { tokenMajor: true }), (e: Error) => e instanceof ConfigError && /tokenMajor is for inference/.test(e.message));
+  assert.throws(() => noGrad(() => ops.scaledDotProductAttention(q, randomTensor([2, 5, 2, 4], rng), q, { tokenMajor: true })), ShapeError, "K with other heads");
 });

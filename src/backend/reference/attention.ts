@@ -21,14 +21,16 @@ function additiveAt(p: AttentionParams, b: number, h: number, i: number, j: numb
 export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: AttentionParams,
   probs: Float32Array | null, scores: Float32Array | null): void {
   const { batch, heads, nQ, nK, dK, dV, scale } = p;
+  // Row r (query or key) of head h in batch row b: (b, h, r) in the usual layout, (b, r, h) when token-major.
+  const row = (b: number, h: number, r: number, n: number): number => (p.tokenMajor ? (b * n + r) * heads + h : (b * heads + h) * n + r);
   const logits = new Float64Array(nK);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       const bh = b * heads + h;
       for (let i = 0; i < nQ; i++) {
-        const qRow = (bh * nQ + i) * dK;
+        const qRow = row(b, h, i, nQ) * dK;
         for (let j = 0; j < nK; j++) {
-          const kRow = (bh * nK + j) * dK;
+          const kRow = row(b, h, j, nK) * dK;
           let dot = 0;
           for (let c = 0; c < dK; c++) dot += q[qRow + c] * k[kRow + c];
           const s = dot * scale;
@@ -43,14 +45,14 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
           logits[j] = max === -Infinity ? 0 : Math.exp(logits[j] - max);
           sum += logits[j];
         }
-        const outRow = (bh * nQ + i) * dV;
+        const outRow = row(b, h, i, nQ) * dV;
         for (let c = 0; c < dV; c++) out[outRow + c] = 0;
         const acc = new Float64Array(dV);
         for (let j = 0; j < nK; j++) {
           const pj = sum === 0 ? 0 : logits[j] / sum; // 0 only when every key is masked; a NaN stays NaN
           if (probs) probs[(bh * nQ + i) * nK + j] = pj;
           if (pj === 0) continue;
-          const vRow = (bh * nK + j) * dV;
+          const vRow = row(b, h, j, nK) * dV;
           for (let c = 0; c < dV; c++) acc[c] += pj * v[vRow + c];
         }
         for (let c = 0; c < dV; c++) out[outRow + c] = acc[c];

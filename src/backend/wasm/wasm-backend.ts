@@ -342,7 +342,7 @@ export class WasmBackend implements Backend {
     const workBytes = this.helpers.attentionWorkBytes(nK, dV);
     const work = a.alloc(threads * workBytes);
     this.run("attention", [batch, heads, nQ, nK, dK, dV, p.scale, p.causal ? 1 : 0, qp, kp, vp, outp, maskp, addp,
-      s0, s1, s2, s3, probsp, scoresp, work, workBytes], threads);
+      s0, s1, s2, s3, probsp, scoresp, work, workBytes, p.tokenMajor ? 1 : 0], threads);
     a.getF32(outp, out.subarray(0, pairs * nQ * dV));
     if (probs) a.getF32(probsp, probs.subarray(0, pairs * nQ * nK));
     if (scores) a.getF32(scoresp, scores.subarray(0, pairs * nQ * nK));

@@ -1,7 +1,7 @@
 /** The neural-network ops: softmax, LayerNorm, embedding lookup, masking, dropout and attention. */
 import type { AttentionParams } from "../../backend/backend.ts";
 import { needsGrad } from "../autograd.ts";
-import { ShapeError, formatShape } from "../../errors.ts";
+import { ConfigError, ShapeError, formatShape } from "../../errors.ts";
 import type { Rng } from "../random.ts";
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from "../shape.ts";
 import { type IndexTensor, Tensor } from "../tensor.ts";
@@ -137,6 +137,12 @@ export interface AttentionOptions {
   needWeights?: boolean;
   /** Also return the scaled scores before masking (batch, heads, nQ, nK). */
   needScores?: boolean;
+  /**
+   * Q, K, V and the output are (batch, n, heads, d), the layout of the Q/K/V projections reshaped, rather than
+   * (batch, heads, n, d): the kernel reads each head in place, so the caller needs no permutes. Inference only
+   * (no gradient recorded); weights and scores stay (batch, heads, nQ, nK).
+   */
+  tokenMajor?: boolean;
 }
 
 /** What `scaledDotProductAttention` returns: the output and, when asked, probabilities and scores. */
@@ -153,15 +159,19 @@ export interface AttentionResult {
  * Masked keys get probability exactly 0; a query whose every key is masked gets an output of zeros.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): AttentionResult {
+  const tokenMajor = options.tokenMajor ?? false;
+  const layout = tokenMajor ? "(batch, n, heads, d)" : "(batch, heads, n, d)";
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
-    throw new ShapeError(`attention: Q, K, V must be (batch, heads, n, d), got ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
+    throw new ShapeError(`attention: Q, K, V must be ${layout}, got ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
   }
-  const [batch, heads, nQ, dK] = q.shape;
-  const [, , nK, dV] = v.shape;
-  if (k.shape[0] !== batch || k.shape[1] !== heads || k.shape[3] !== dK) {
+  // (batch, heads, n, d) indexes, in either layout
+  const [b, h, n, d] = tokenMajor ? [0, 2, 1, 3] : [0, 1, 2, 3];
+  const [batch, heads, nQ, dK] = [q.shape[b], q.shape[h], q.shape[n], q.shape[d]];
+  const [nK, dV] = [v.shape[n], v.shape[d]];
+  if (k.shape[b] !== batch || k.shape[h] !== heads || k.shape[d] !== dK) {
     throw new ShapeError(`attention: K ${formatShape(k.shape)} does not match Q ${formatShape(q.shape)}`);
   }
-  if (v.shape[0] !== batch || v.shape[1] !== heads || v.shape[2] !== k.shape[2]) {
+  if (v.shape[b] !== batch || v.shape[h] !== heads || v.shape[n] !== k.shape[n]) {
     throw new ShapeError(`attention: V ${formatShape(v.shape)} does not match K ${formatShape(k.shape)}`);
   }
   const keyMask = options.keyMask ?? null;
@@ -184,14 +194,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     keyMask: keyMask?.data ?? null,
     additiveMask: additive?.data ?? null,
     additiveStrides,
+    tokenMajor,
   };
   const inputs = additive ? [q, k, v, additive] : [q, k, v];
   const recording = needsGrad(inputs);
+  if (recording && tokenMajor) throw new ConfigError("attention: tokenMajor is for inference; run it inside noGrad(() => …), or use the (batch, heads, n, d) layout");
   const out = floatsToOverwrite(batch * heads * nQ * dV);
   const probs = options.needWeights || recording ? floatsToOverwrite(batch * heads * nQ * nK) : null;
   const scores = options.needScores ? floatsToOverwrite(batch * heads * nQ * nK) : null;
   kernels().attention(q.data, k.data, v.data, out, params, probs, scores);
-  const output = result("attention", out, [batch, heads, nQ, dV], inputs, (g) => {
+  const output = result("attention", out, tokenMajor ? [batch, nQ, heads, dV] : [batch, heads, nQ, dV], inputs, (g) => {
     const dq = q.requiresGrad ? floatsToOverwrite(q.size) : null;
     const dk = k.requiresGrad ? floatsToOverwrite(k.size) : null;
     const dv = v.requiresGrad ? floatsToOverwrite(v.size) : null;

@@ -83,11 +83,12 @@ function prepareRow(row: usize, len: i32, j0: i32, i: i32, scale: f32, keep: usi
 /**
  * Thread `tid`'s share of attention over (batch, heads). Pointers are byte offsets; keyMask (batch × nK bytes,
  * 1 = attended), additive mask (strides as0..as3 over batch, heads, nQ, nK), probs and scores are 0 when absent.
- * When `scores` is set, `probs` must be too (the caller provides a buffer).
+ * When `scores` is set, `probs` must be too (the caller provides a buffer). q, k, v and out are (batch, heads, n, d),
+ * or (batch, n, heads, d) when `tokenMajor` (the projections' own layout, so the caller needs no permutes).
  */
 export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i32, nK: i32, dK: i32, dV: i32,
   scale: f32, causal: bool, q: usize, k: usize, v: usize, out: usize, keyMask: usize, add: usize,
-  as0: i32, as1: i32, as2: i32, as3: i32, probs: usize, scores: usize, work: usize, workStride: i32): void {
+  as0: i32, as1: i32, as2: i32, as3: i32, probs: usize, scores: usize, work: usize, workStride: i32, tokenMajor: bool): void {
   const myWork = work + <usize>tid * <usize>workStride;
   const keep = myWork + <usize>gemmWorkBytes();
   const sBlock = keep + <usize>align16(nK * 4);
@@ -97,6 +98,10 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
   const pairs = batch * heads;
   const first = shareStart(pairs, tid, threads);
   const last = shareStart(pairs, tid + 1, threads);
+  const ldq = tokenMajor ? heads * dK : dK;
+  const ldk = tokenMajor ? heads * dK : dK;
+  const ldv = tokenMajor ? heads * dV : dV;
+  const ldo = tokenMajor ? heads * dV : dV;
   let keepBatch = -1;
   for (let bh = first; bh < last; bh++) {
     const b = bh / heads;
@@ -106,15 +111,16 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
       keepBatch = b;
     }
     const keepPtr = keyMask ? keep : 0;
-    const qBh = q + (<usize>bh * <usize>nQ * <usize>dK << 2);
-    const kBh = k + (<usize>bh * <usize>nK * <usize>dK << 2);
-    const vBh = v + (<usize>bh * <usize>nK * <usize>dV << 2);
-    const oBh = out + (<usize>bh * <usize>nQ * <usize>dV << 2);
+    // (batch, heads, n, d), or tokenMajor (batch, n, heads, d): a head's rows are then heads·d apart
+    const qBh = q + (tokenMajor ? <usize>(b * nQ * heads + h) * <usize>dK << 2 : <usize>bh * <usize>nQ * <usize>dK << 2);
+    const kBh = k + (tokenMajor ? <usize>(b * nK * heads + h) * <usize>dK << 2 : <usize>bh * <usize>nK * <usize>dK << 2);
+    const vBh = v + (tokenMajor ? <usize>(b * nK * heads + h) * <usize>dV << 2 : <usize>bh * <usize>nK * <usize>dV << 2);
+    const oBh = out + (tokenMajor ? <usize>(b * nQ * heads + h) * <usize>dV << 2 : <usize>bh * <usize>nQ * <usize>dV << 2);
     const addBh = add ? add + (<usize>(b * as0 + h * as1) << 2) : 0;
     if (probs) {
       const pBh = probs + (<usize>bh * <usize>nQ * <usize>nK << 2);
       const sBh = scores ? scores + (<usize>bh * <usize>nQ * <usize>nK << 2) : 0;
-      gemm(nQ, nK, dK, qBh, dK, 1, kBh, 1, dK, pBh, nK, false, myWork);
+      gemm(nQ, nK, dK, qBh, ldq, 1, kBh, 1, ldk, pBh, nK, false, myWork);
       for (let i = 0; i < nQ; i++) {
         const row = pBh + (<usize>i * <usize>nK << 2);
         const addRow = add ? addBh + (<usize>(i * as2) << 2) : 0;
@@ -126,7 +132,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
         const sum = expShifted(row, row, nK, mx);
         scaleRow(row, nK, <f32>(1 / sum));
       }
-      gemm(nQ, dV, nK, pBh, nK, 1, vBh, dV, 1, oBh, dV, false, myWork);
+      gemm(nQ, dV, nK, pBh, nK, 1, vBh, ldv, 1, oBh, ldo, false, myWork);
       continue;
     }
     for (let i0 = 0; i0 < nQ; i0 += BQ) {
@@ -139,7 +145,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
       const kEnd = causal ? min(nK, i0 + bq) : nK; // causal: later key blocks are masked for every row
       for (let j0 = 0; j0 < kEnd; j0 += BK) {
         const bk = min(BK, kEnd - j0);
-        gemm(bq, bk, dK, qBh + (<usize>i0 * <usize>dK << 2), dK, 1, kBh + (<usize>j0 * <usize>dK << 2), 1, dK,
+        gemm(bq, bk, dK, qBh + (<usize>i0 * <usize>ldq << 2), ldq, 1, kBh + (<usize>j0 * <usize>ldk << 2), 1, ldk,
           sBlock, BK, false, myWork);
         for (let r = 0; r < bq; r++) {
           const i = i0 + r;
@@ -158,11 +164,11 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
           store<f32>(rowMax + (<usize>r << 2), mNew);
           if (correction !== 1) scaleRow(oAcc + (<usize>(r * dV) << 2), dV, correction);
         }
-        gemm(bq, dV, bk, sBlock, BK, 1, vBh + (<usize>j0 * <usize>dV << 2), dV, 1, oAcc, dV, true, myWork);
+        gemm(bq, dV, bk, sBlock, BK, 1, vBh + (<usize>j0 * <usize>ldv << 2), ldv, 1, oAcc, dV, true, myWork);
       }
       for (let r = 0; r < bq; r++) {
         const l = load<f32>(rowSum + (<usize>r << 2));
-        const dst = oBh + (<usize>((i0 + r) * dV) << 2);
+        const dst = oBh + (<usize>((i0 + r) * ldo) << 2);
         if (l > 0 || isNaN(l)) { // l = 0: every key masked (zeros); NaN: a NaN score, propagated
           memory.copy(dst, oAcc + (<usize>(r * dV) << 2), <usize>dV << 2);
           scaleRow(dst, dV, 1 / l);
