@@ -140,6 +140,7 @@ test("a file that cannot be opened, stat'ed or read gets 404 or 500 and one log 
 test("a path that is not a file is a 404 and its handle is closed once; a failing close is logged, not lost", async () => {
   const lines: string[] = [];
   let closes = 0;
+  let settledCloses = 0;
   let closeFails = false;
   const server = await startServer(site, 0, {
     openFile: async (path) => {
@@ -149,8 +150,13 @@ test("a path that is not a file is a 404 and its handle is closed once; a failin
         createReadStream: () => handle.createReadStream(),
         close: async () => {
           closes++;
-          await handle.close();
-          if (closeFails) throw fsError("EIO", "i/o error, close");
+          const fails = closeFails; // decided when the close starts: the flag may flip before it settles
+          try {
+            await handle.close();
+          } finally {
+            settledCloses++;
+          }
+          if (fails) throw fsError("EIO", "i/o error, close");
         },
       };
     },
@@ -159,6 +165,8 @@ test("a path that is not a file is a 404 and its handle is closed once; a failin
   try {
     assert.equal((await get(server.port, "/lab")).status, 404, "a folder");
     assert.equal(closes, 1);
+    // the response goes out before the close settles: wait for it, so that the next close is the first to fail
+    for (let i = 0; i < 100 && settledCloses < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(lines.length, 0, lines.join("\n"));
     closeFails = true;
     assert.equal((await get(server.port, "/lab")).status, 404, "a folder whose handle fails to close");
