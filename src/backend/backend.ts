@@ -157,8 +157,9 @@ export interface Backend {
    * Step memory (see src/tensor/memory.ts): between `openStepMemory` and `closeStepMemory`, `stepArray` hands out
    * zeroed arrays in the memory this backend computes in, reused by the next step instead of garbage-collected, so
    * kernels read and write a training step's activations and gradients in place. An array from `stepArray` is valid
-   * only until the close; it holds zeros unless `zero` is false (for a result a kernel overwrites). Null: none here (no such memory, or the step outgrew it): the caller allocates an ordinary
-   * array. Opens nest; only the outermost close ends the step.
+   * only until the close; it holds zeros unless `zero` is false (for a result a kernel overwrites). Null: none here
+   * (no such memory, or the step outgrew it), and the caller allocates an ordinary array. Opens nest; only the
+   * outermost close ends the step.
    */
   openStepMemory(): void;
   stepArray(length: number, zero?: boolean): Float32Array | null;

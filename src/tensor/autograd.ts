@@ -6,7 +6,7 @@
 import { ShapeError, formatShape } from "../errors.ts";
 // A runtime cycle with tensor.ts is safe here: Tensor is only used inside functions.
 import { Tensor } from "./tensor.ts";
-import { floats } from "./memory.ts";
+import { floatsToOverwrite } from "./memory.ts";
 
 /** One recorded op: its inputs and how to push a gradient back through it. */
 export interface GradNode {
@@ -103,7 +103,7 @@ export function backward(root: Tensor, gradOutput?: Float32Array): void {
           grads.set(input, gi);
           if (gi === g || shared.has(gi) || inputGrads.indexOf(gi) !== inputGrads.lastIndexOf(gi)) shared.add(gi);
         } else if (shared.has(prev)) {
-          const sum = floats(prev.length);
+          const sum = floatsToOverwrite(prev.length);
           for (let j = 0; j < sum.length; j++) sum[j] = prev[j] + gi[j];
           grads.set(input, sum);
         } else {
@@ -120,7 +120,7 @@ function accumulateInto(t: Tensor, g: Float32Array, shared: boolean): void {
   if (t.grad === null) {
     let data = g;
     if (shared) {
-      data = floats(g.length);
+      data = floatsToOverwrite(g.length);
       data.set(g);
     }
     t.grad = new Tensor(data, t.shape);

@@ -272,7 +272,7 @@ for (const threads of THREAD_COUNTS) {
     const shape = [b, s, d];
     const x = randomArray(b * s * d, rng);
     // (b's own shape, its strides in the output): a row over the batch (positions), a per-row value (a mask
-    // column), a bias; a per-row value on the left; and the scalar-on-both case the JS side keeps
+    // column), a bias; and a per-row value on the left
     const cases: [number[], number[], boolean][] = [
       [[s, d], [0, d, 1], false], [[b, s, 1], [s, 1, 0], false], [[d], [0, 0, 1], false], [[b, s, 1], [s, 1, 0], true],
     ];

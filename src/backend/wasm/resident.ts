@@ -70,15 +70,17 @@ export class ResidentHeap {
     }
   }
 
-  /** `length` floats in the step region (zeros unless `zero` is false), valid until the step closes; null outside a step or when it is full. */
-  stepArray(length: number, zero: boolean): Float32Array | null {
+  /**
+   * `length` floats in the step region, valid until the step closes, holding whatever the last step left there (the
+   * backend zeroes them where asked, threaded); null outside a step or when the region is full.
+   */
+  stepArray(length: number): Float32Array | null {
     if (!this.enabled || this.stepDepth === 0 || length === 0) return null;
     const bytes = Math.ceil((length * 4) / ALIGN) * ALIGN;
     this.stepWanted += bytes;
     if (this.stepTop + bytes > this.step.at + this.step.bytes) return null;
     const view = this.arena.residentView(this.stepTop, length);
     this.stepTop += bytes;
-    if (zero) view.fill(0); // the previous step's values
     return view;
   }
 
@@ -89,7 +91,7 @@ export class ResidentHeap {
     if (this.step.bytes > 0) this.release(this.step);
     const bytes = Math.ceil((this.stepWanted * 1.25) / ALIGN) * ALIGN;
     try {
-      this.step = this.take(bytes).block; // step arrays are zeroed when handed out, where asked
+      this.step = this.take(bytes).block; // old values are fine: step arrays are zeroed when handed out, where asked
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       this.step = { at: 0, bytes: 0 }; // above the memory's maximum: steps keep ordinary arrays

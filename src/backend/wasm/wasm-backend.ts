@@ -207,7 +207,7 @@ export class WasmBackend implements Backend {
   }
 
   stepArray(length: number, zero = true): Float32Array | null {
-    const view = this.resident.stepArray(length, false);
+    const view = this.resident.stepArray(length);
     if (!view || !zero) return view;
     // Zeroing is threaded: an embedding table's gradient is millions of floats a step.
     this.memoryOps.fillZero(view);
@@ -382,4 +382,3 @@ export class WasmBackend implements Backend {
     this.int8.matmul(x, w, bias, out, rows);
   }
 }
-

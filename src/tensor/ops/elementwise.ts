@@ -3,12 +3,12 @@ import type { BinaryOp, UnaryOp } from "../../backend/backend.ts";
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { kernels, result } from "./record.ts";
-import { floats, floatsToOverwrite } from "../memory.ts";
+import { floatsToOverwrite } from "../memory.ts";
 
 /** Gradient of a broadcast input: sum the output gradient back down to the input's shape. */
 function unbroadcast(grad: Float32Array, outShape: Shape, inShape: Shape): Float32Array {
   if (sameShape(outShape, inShape)) return grad;
-  const out = floats(sizeOf(inShape));
+  const out = floatsToOverwrite(sizeOf(inShape));
   kernels().sumTo(grad, outShape, out, inShape);
   return out;
 }
@@ -24,7 +24,7 @@ function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     const dense = broadcastStrides(shape, shape);
     // g ∘ y for y read with `yStrides` over the output shape
     const apply = (f: BinaryOp, x: Float32Array, y: Float32Array, yStrides: readonly number[]): Float32Array => {
-      const m = floats(g.length);
+      const m = floatsToOverwrite(g.length);
       k.binary(f, x, dense, y, yStrides, m, shape);
       return m;
     };
@@ -35,7 +35,7 @@ function binaryOp(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
       if (b.requiresGrad) {
         let gFull = g;
         if (op === "sub") {
-          gFull = floats(g.length);
+          gFull = floatsToOverwrite(g.length);
           k.affine(g, -1, 0, gFull);
         }
         gb = unbroadcast(gFull, shape, b.shape);

@@ -52,7 +52,7 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   }
   const outer = sizeOf(x.shape.slice(0, ax));
   const inner = sizeOf(x.shape.slice(ax + 1));
-  const out = floats(outer * length * inner);
+  const out = floatsToOverwrite(outer * length * inner);
   for (let o = 0; o < outer; o++) {
     out.set(x.data.subarray((o * size + start) * inner, (o * size + start + length) * inner), o * length * inner);
   }
@@ -86,7 +86,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const outer = sizeOf(first.shape.slice(0, ax));
   const inner = sizeOf(first.shape.slice(ax + 1));
   const total = xs.reduce((s, t) => s + t.shape[ax], 0);
-  const out = floats(outer * total * inner);
+  const out = floatsToOverwrite(outer * total * inner);
   let offset = 0;
   for (const t of xs) {
     const len = t.shape[ax];
@@ -100,7 +100,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     let start = 0;
     return xs.map((t) => {
       const len = t.shape[ax];
-      const gt = floats(t.size);
+      const gt = floatsToOverwrite(t.size);
       for (let o = 0; o < outer; o++) {
         gt.set(g.subarray((o * total + start) * inner, (o * total + start + len) * inner), o * len * inner);
       }

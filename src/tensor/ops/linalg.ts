@@ -129,7 +129,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
       kn.matmul(g, x.data, gw, params(1, outFeatures, inFeatures, rows, true, false, 0, 0));
     }
     if (bias?.requiresGrad) {
-      gbias = floats(outFeatures); // db = Σ_rows dy
+      gbias = floatsToOverwrite(outFeatures); // db = Σ_rows dy
       kn.reduce("sum", g, 1, rows, outFeatures, gbias, null);
     }
     return bias ? [gx, gw, gbias] : [gx, gw];

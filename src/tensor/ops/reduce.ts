@@ -2,7 +2,7 @@
 import { normalizeAxis, sizeOf } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import { kernels, result } from "./record.ts";
-import { floats } from "../memory.ts";
+import { floats, floatsToOverwrite } from "../memory.ts";
 
 function split(x: Tensor, axis: number): { outer: number; len: number; inner: number; ax: number } {
   const ax = normalizeAxis(axis, x.rank, "reduce");
@@ -18,13 +18,13 @@ export function sum(x: Tensor, axis?: number, keepDim = false): Tensor {
   if (axis === undefined) {
     let s = 0;
     for (let i = 0; i < x.size; i++) s += x.data[i];
-    return result("sum", new Float32Array([s]), [], [x], (g) => [floats(x.size).fill(g[0])]);
+    return result("sum", new Float32Array([s]), [], [x], (g) => [floatsToOverwrite(x.size).fill(g[0])]);
   }
   const { ax, outer, len, inner } = split(x, axis);
-  const out = floats(outer * inner);
+  const out = floatsToOverwrite(outer * inner);
   kernels().reduce("sum", x.data, outer, len, inner, out, null);
   return result("sum", out, reducedShape(x, ax, keepDim), [x], (g) => {
-    const gx = floats(x.size);
+    const gx = floatsToOverwrite(x.size); // every element is written below
     for (let o = 0; o < outer; o++)
       for (let a = 0; a < len; a++)
         for (let i = 0; i < inner; i++) gx[(o * len + a) * inner + i] = g[o * inner + i];
@@ -36,10 +36,10 @@ export function sum(x: Tensor, axis?: number, keepDim = false): Tensor {
 export function mean(x: Tensor, axis?: number, keepDim = false): Tensor {
   const n = axis === undefined ? x.size : x.shape[normalizeAxis(axis, x.rank, "mean")];
   const s = sum(x, axis, keepDim);
-  const out = floats(s.size);
+  const out = floatsToOverwrite(s.size);
   kernels().affine(s.data, 1 / n, 0, out);
   return result("mean", out, s.shape, [s], (g) => {
-    const gs = floats(g.length);
+    const gs = floatsToOverwrite(g.length);
     kernels().affine(g, 1 / n, 0, gs);
     return [gs];
   });
@@ -48,7 +48,7 @@ export function mean(x: Tensor, axis?: number, keepDim = false): Tensor {
 /** Max over `axis`; the gradient flows to the (first) arg-max. */
 export function max(x: Tensor, axis: number, keepDim = false): Tensor {
   const { ax, outer, len, inner } = split(x, axis);
-  const out = floats(outer * inner);
+  const out = floatsToOverwrite(outer * inner);
   const argmax = new Int32Array(outer * inner);
   kernels().reduce("max", x.data, outer, len, inner, out, argmax);
   return result("max", out, reducedShape(x, ax, keepDim), [x], (g) => {
