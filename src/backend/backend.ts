@@ -176,6 +176,9 @@ export interface Backend {
    * unsigned with its own scale and zero point, an exact int32 product with the int8 weight, then
    * y = ((f32(acc) × rowScale) × weightScale) + bias, each step rounded to float32. Every backend computes the
    * same integers and the same float32 steps, so results are bit-identical across backends and thread counts.
+   * `activation` (GELU) then runs over each block of rows while it is in cache, with the backend's own `unary`
+   * code: the same bits as the unfused product followed by `unary` on that backend.
    */
-  matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number): void;
+  matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number,
+    activation?: MatmulParams["activation"]): void;
 }

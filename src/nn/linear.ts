@@ -6,6 +6,7 @@ import { Rng } from "../tensor/random.ts";
 import { type Activation, activation } from "../tensor/ops/elementwise.ts";
 import { linear, linearActivation } from "../tensor/ops/linalg.ts";
 import { kernels } from "../tensor/ops/record.ts";
+import { floatsToOverwrite } from "../tensor/memory.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { linearDefault, xavierUniform, zerosInit } from "./init.ts";
 import { Module } from "./module.ts";
@@ -42,18 +43,19 @@ export class Linear extends Module {
 
   /**
    * x (…, inFeatures) → (…, outFeatures), then `act` when given: in float32 at inference the backend fuses a GELU
-   * into the product's pass; in int8 the activation follows the quantized product.
+   * into the product's pass, and in int8 into the quantized product's.
    */
   forward(x: Tensor, act: Activation | null = null): Tensor {
     if (this.quantized) {
-      const y = this.forwardInt8(x, this.quantized);
-      return act ? activation(act, y) : y;
+      const fused = act === "gelu" || act === "gelu_tanh";
+      const y = this.forwardInt8(x, this.quantized, fused ? act : null);
+      return act && !fused ? activation(act, y) : y;
     }
     return act ? linearActivation(x, this.weight, this.bias, act) : linear(x, this.weight, this.bias);
   }
 
   /** The int8 product: no gradient flows through rounding, so it refuses to run while gradients are recorded. */
-  private forwardInt8(x: Tensor, w: QuantizedWeight): Tensor {
+  private forwardInt8(x: Tensor, w: QuantizedWeight, act: "gelu" | "gelu_tanh" | null): Tensor {
     if (needsGrad(this.bias ? [x, this.weight, this.bias] : [x, this.weight])) {
       throw new ConfigError("Linear: this layer is quantized to int8 (inference only) but gradients are being recorded; run it inside noGrad(() => …), or train the float32 model before quantizeDynamic");
     }
@@ -61,8 +63,8 @@ export class Linear extends Module {
       throw new ShapeError(`linear (int8): input ${formatShape(x.shape)} has last axis ${x.shape[x.rank - 1]}, the weight expects ${w.inFeatures}`);
     }
     const rows = x.size / w.inFeatures;
-    const out = new Float32Array(rows * w.outFeatures);
-    kernels().matmulInt8(x.data, w, this.bias?.data ?? null, out, rows);
+    const out = floatsToOverwrite(rows * w.outFeatures); // step memory when open: the kernel writes it in place
+    kernels().matmulInt8(x.data, w, this.bias?.data ?? null, out, rows, act);
     return new Tensor(out, [...x.shape.slice(0, -1), w.outFeatures]);
   }
 }

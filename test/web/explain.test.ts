@@ -71,9 +71,19 @@ function shownChange(page: Page): Promise<{ before: number[]; after: number[] }>
   }));
 }
 
-/** Clicks a figure's save button and returns the downloaded file's name and bytes. */
+/**
+ * Clicks a figure's save button and returns the downloaded file's name and bytes. The wait is long (a loaded CI
+ * host once took over the default 30 s for one PNG), and a missing download fails with what the page's save status
+ * says (the PNG path reports its errors there) rather than a bare timeout.
+ */
 async function save(page: Page, key: string, format: "svg" | "png"): Promise<{ name: string; bytes: Buffer }> {
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click(`[data-key="${key}-save-${format}"]`)]);
+  const button = `[data-key="${key}-save-${format}"]`;
+  const downloaded = page.waitForEvent("download", { timeout: 90_000 });
+  await page.click(button);
+  const download = await downloaded.catch(async (e: unknown) => {
+    const status = await page.locator(`${button} ~ .save-status`).textContent().catch(() => null);
+    throw new Error(`${key}: no ${format} download (the page's save status: ${JSON.stringify(status)}): ${e instanceof Error ? e.message : String(e)}`);
+  });
   return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
 }
 

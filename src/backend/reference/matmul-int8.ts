@@ -4,7 +4,8 @@
  * unsigned [0, 127]. Product: an exact int32 sum, then a float32 epilogue in a fixed order. Every float step
  * is float32 (Math.fround), and rounding is half to even (WASM's f32.nearest, ONNX's Round).
  */
-import type { QuantizedWeight } from "../backend.ts";
+import type { MatmulParams, QuantizedWeight } from "../backend.ts";
+import { unary } from "./elementwise.ts";
 
 const f32 = Math.fround;
 
@@ -82,9 +83,10 @@ export function quantizeRowsU7(x: Float32Array, rows: number, k: number): Quanti
 
 /**
  * out (rows × n) = int8 product of x (rows × k) and w (n × k): acc = Σ_k xq·wq − zeroPoint·columnSum (exact in
- * int32), then y = ((f32(acc) × rowScale) × weightScale) + bias, each step rounded to float32.
+ * int32), then y = ((f32(acc) × rowScale) × weightScale) + bias, each step rounded to float32; then `activation`.
  */
-export function matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number): void {
+export function matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number,
+  activation: MatmulParams["activation"] = null): void {
   const { outFeatures: n, inFeatures: k, values: wq, scales: wScales, columnSums } = w;
   const xq = quantizeRowsU7(x, rows, k);
   for (let r = 0; r < rows; r++) {
@@ -99,5 +101,9 @@ export function matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Arr
       const y = f32(f32(f32(acc) * aScale) * wScales[j]);
       out[r * n + j] = bias ? f32(y + bias[j]) : y;
     }
+  }
+  if (activation) {
+    const all = out.subarray(0, rows * n);
+    unary(activation, all, all);
   }
 }

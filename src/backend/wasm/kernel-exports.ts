@@ -18,6 +18,9 @@ export interface KernelHelpers {
   erf(x: number, out: number, n: number): void;
 }
 
+/** The epilogue activation codes of `matmul` and `matmulInt8` (assembly/gemm.ts, assembly/gemm-int8.ts). */
+export const ACTIVATION_CODE = { gelu: 1, gelu_tanh: 2 } as const;
+
 /** The threaded kernels: each is called as (tid, threads, ...args) on every thread of a task. */
 export const THREADED_KERNELS = [
   "matmul",

@@ -21,7 +21,7 @@ import { Arena } from "./arena.ts";
 import { ResidentHeap } from "./resident.ts";
 import { WasmInt8 } from "./wasm-int8.ts";
 import { ELEMENTWISE_WASM_ELEMENTS, WasmMemoryOps } from "./wasm-memory-ops.ts";
-import type { KernelHelpers, ThreadedKernel } from "./kernel-exports.ts";
+import { ACTIVATION_CODE, type KernelHelpers, type ThreadedKernel } from "./kernel-exports.ts";
 import type { SimdFlavour } from "./loader.ts";
 import type { ThreadPool } from "./pool.ts";
 
@@ -32,8 +32,6 @@ const ATTENTION_THREADING_FLOPS = 1 << 22;
 const ROWWISE_THREADING_ELEMENTS = 1 << 16;
 const GELU_THREADING_ELEMENTS = 1 << 16;
 const MEMORY_THREADING_ELEMENTS = 1 << 17;
-/** matmul's epilogue codes (src/backend/wasm/assembly/gemm.ts). */
-const ACTIVATION_CODE = { gelu: 1, gelu_tanh: 2 } as const;
 
 const REF = referenceBackend;
 
@@ -378,7 +376,8 @@ export class WasmBackend implements Backend {
     if (dScores) a.getF32(dsp, dScores.subarray(0, pairs * nQ * nK));
   }
 
-  matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number): void {
-    this.int8.matmul(x, w, bias, out, rows);
+  matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number,
+    activation: MatmulParams["activation"] = null): void {
+    this.int8.matmul(x, w, bias, out, rows, activation);
   }
 }

@@ -1,12 +1,13 @@
 /**
  * The wasm backend's int8 product (Backend.matmulInt8, src/backend/wasm/assembly/gemm-int8.ts): each quantized
  * weight is packed once into resident WASM memory, then every call copies the float32 activations in, runs the
- * threaded kernel (which quantizes them per row as it goes) and copies the float32 result out. WasmBackend owns
+ * threaded kernel (which quantizes them per row as it goes) and copies the float32 result out (inputs and output
+ * that already live in WASM memory, as step arrays do, are used in place). WasmBackend owns
  * the memory and the threads and delegates its `matmulInt8` here.
  */
-import type { QuantizedWeight } from "../backend.ts";
+import type { MatmulParams, QuantizedWeight } from "../backend.ts";
 import type { Arena } from "./arena.ts";
-import type { KernelHelpers, ThreadedKernel } from "./kernel-exports.ts";
+import { ACTIVATION_CODE, type KernelHelpers, type ThreadedKernel } from "./kernel-exports.ts";
 import type { ResidentHeap } from "./resident.ts";
 
 /** What the int8 product uses of its backend: memory, helper exports and threads. */
@@ -43,8 +44,9 @@ export class WasmInt8 {
     return at;
   }
 
-  /** Backend.matmulInt8: out (rows, n) = x (rows, k) · Wᵀ (+ bias), the rows of x quantized on the fly. */
-  matmul(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number): void {
+  /** Backend.matmulInt8: out (rows, n) = act(x (rows, k) · Wᵀ (+ bias)), the rows of x quantized on the fly. */
+  matmul(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number,
+    activation: MatmulParams["activation"] = null): void {
     const { outFeatures: n, inFeatures: k } = w;
     if (rows <= 0 || n <= 0) return;
     const packed = this.packedWeight(w);
@@ -52,14 +54,15 @@ export class WasmInt8 {
     a.reset();
     const xp = a.putF32(x.subarray(0, rows * k));
     const biasp = bias ? a.putF32(bias.subarray(0, n)) : 0;
-    const outp = a.alloc(rows * n * 4);
+    const outp = a.outF32(out, rows * n); // in place when `out` is step memory: no copy out
     const threads = this.host.productThreads(rows * n * k);
     // Few rows (one sentence): split the columns, each thread quantizing all rows into its own set; else the rows.
     const colSplit = threads > 1 && Math.ceil(rows / 4) < Math.ceil(n / 8);
     const setBytes = Math.ceil(helpers.int8ActivationBytes(rows, k) / 64) * 64;
     const work = a.alloc((colSplit ? threads : 1) * setBytes);
     const scratch = a.alloc(threads * helpers.int8ScratchBytes());
-    this.host.run("matmulInt8", [rows, k, n, xp, packed, biasp, outp, colSplit ? 1 : 0, work, setBytes, scratch], threads);
+    this.host.run("matmulInt8", [rows, k, n, xp, packed, biasp, outp, colSplit ? 1 : 0, work, setBytes, scratch,
+      activation ? ACTIVATION_CODE[activation] : 0], threads);
     a.getF32(outp, out.subarray(0, rows * n));
   }
 }

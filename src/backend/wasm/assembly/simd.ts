@@ -146,12 +146,14 @@ export function log64(x: f64): f64 {
  * acc + per i32 lane the dot product of that lane's 4-byte group of `w` (signed weights) with the one of `a`
  * (activations in [0, 127]): in the relaxed build four int8 pairs by `i16x8.relaxed_dot_i8x16_i7x16_s` (pair sums,
  * at most 2·127·127 = 32258, so no i16 saturation; deterministic because a's top bits are clear) widened by
- * `i32x4.extadd_pairwise_i16x8_s`; in the SIMD128 build two int16 pairs by `i32x4.dot_i16x8_s`. Exact either way.
+ * `i32x4.dot_i16x8_s` with ones; in the SIMD128 build two int16 pairs by `i32x4.dot_i16x8_s`. Exact either way.
+ * The widening is pmaddwd either way, but V8 11.3 lowers `extadd_pairwise_i16x8_s` with its ones in memory behind
+ * an address loaded per use; a splat of ones stays in a register (8 % more int8 GOP/s, scripts/int8-speed.mts).
  * Not the fused `i32x4.relaxed_dot_i8x16_i7x16_add_s`: Node 20's V8 (11.3) miscompiles it when registers run short
  * (the 4×8 tile's rows 2 and 3 came out as twice the last group's sum); the two-step form is what it lowers to anyway.
  */
 // @ts-ignore: decorator
 @inline export function dotAdd(w: v128, a: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, a)));
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, a), i16x8.splat(1)));
   return i32x4.add(acc, i32x4.dot_i16x8_s(w, a));
 }
