@@ -134,10 +134,11 @@ export interface Backend {
   logSoftmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, cols: number): void;
   /**
    * LayerNorm over the last axis: y = (x − mean) / sqrt(var + eps) · gamma + beta, var biased (÷ cols).
-   * Also writes each row's mean and rstd = 1/sqrt(var + eps) for the backward pass.
+   * Also writes each row's mean and rstd = 1/sqrt(var + eps) for the backward pass. With `residual`, normalises
+   * x + residual instead (summed in float32, as `binary` add would: the same bits), in one pass over the rows.
    */
   layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, out: Float32Array,
-    mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void;
+    mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number, residual?: Float32Array | null): void;
   /** Gradients of layerNorm: writes dx; adds into dgamma and dbeta when they are given. */
   layerNormBackward(x: Float32Array, gamma: Float32Array | null, mean: Float32Array, rstd: Float32Array,
     dy: Float32Array, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null,

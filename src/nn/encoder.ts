@@ -121,6 +121,11 @@ export class EncoderLayer extends Module {
     }
     // Post-LN (the paper, BERT): Q07 steps 3–7.
     const a = attend(x); // step 3: multi-head self-attention
+    if (!trace && this.residual && this.norm1 && this.norm2) {
+      // Nothing to record: each "Add & Norm" is one pass (LayerNorm.forwardSum), the same arithmetic.
+      const h1 = this.norm1.forwardSum(x, a.out);
+      return { output: this.norm2.forwardSum(h1, this.dropout2.forward(this.ffn.forward(h1))), weights: a.weights };
+    }
     trace?.record("sa_out", a.out);
     const sum1 = residual(x, a.out); // step 4: residual
     trace?.record("residual1", sum1);

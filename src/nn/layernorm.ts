@@ -1,7 +1,7 @@
 /** LayerNorm and Dropout modules. */
 import type { Rng } from "../tensor/random.ts";
 import { onesInit, zerosInit } from "./init.ts";
-import { dropout, layerNorm } from "../tensor/ops/nn.ts";
+import { addLayerNorm, dropout, layerNorm } from "../tensor/ops/nn.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { Module } from "./module.ts";
 
@@ -22,6 +22,11 @@ export class LayerNorm extends Module {
   /** Normalises each row of the last axis. */
   forward(x: Tensor): Tensor {
     return layerNorm(x, this.weight, this.bias, this.eps);
+  }
+
+  /** Normalises x + residual ("Add & Norm"): at inference in one pass, with the same bits as add then forward. */
+  forwardSum(x: Tensor, residual: Tensor): Tensor {
+    return addLayerNorm(x, residual, this.weight, this.bias, this.eps);
   }
 }
 

@@ -51,6 +51,27 @@ for (const threads of THREAD_COUNTS) {
     }
   });
 
+  test(`layerNorm of x + residual on ${threads} thread(s): the bits of binary add then layerNorm, on each backend`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(32);
+    for (const [rows, cols] of SHAPES) {
+      const x = awkwardRows(rows, cols, rng);
+      const residual = randomArray(rows * cols, rng, 3);
+      const gamma = randomArray(cols, rng);
+      const beta = randomArray(cols, rng);
+      const strides = [cols, 1];
+      for (const backend of [ref, wasm]) {
+        const sum = new Float32Array(rows * cols);
+        backend.binary("add", x, strides, residual, strides, sum, [rows, cols]);
+        const expected = [new Float32Array(rows * cols), new Float32Array(rows), new Float32Array(rows)];
+        backend.layerNorm(sum, gamma, beta, expected[0], expected[1], expected[2], rows, cols, 1e-5);
+        const actual = expected.map((a) => new Float32Array(a.length).fill(NaN));
+        backend.layerNorm(x, gamma, beta, actual[0], actual[1], actual[2], rows, cols, 1e-5, residual);
+        assert.deepEqual(actual, expected, `${backend === ref ? "reference" : "wasm"} ${rows}×${cols}`);
+      }
+    }
+  });
+
   test(`layerNorm backward on ${threads} thread(s): dx, and dgamma/dbeta added into what they hold`, async () => {
     const wasm = await wasmWithThreads(threads);
     const rng = new Rng(32);

@@ -6,7 +6,7 @@ import {
   EncoderLayer, Linear, SinusoidalPositionalEncoding, Trace, TransformerEncoderModel, encoderConfig, fromAdditiveMask,
   fromHfAttentionMask, fromTorchKeyPaddingMask, maskFromLengths, toAdditiveMask, toTorchKeyPaddingMask,
 } from "../../src/nn/index.ts";
-import { Rng, indexTensor, tensor } from "../../src/tensor/index.ts";
+import { Rng, indexTensor, noGrad, ones, ops, tensor } from "../../src/tensor/index.ts";
 import { randomTensor } from "../helpers.ts";
 
 test("parameter names follow PyTorch's scheme", () => {
@@ -85,4 +85,24 @@ test("residual and LayerNorm can be switched off (lab Q07) and dropout is active
   drop.train();
   const c = drop.forward(x).output.data;
   assert.notDeepEqual([...a], [...c], "training applies dropout");
+});
+
+test("post-LN's Add & Norm: one fused pass at inference, the bits of add then LayerNorm that training records", () => {
+  const rng = new Rng(3);
+  const layer = new EncoderLayer({ dModel: 8, heads: 2, dFF: 16, rng });
+  for (const p of [layer.norm1!, layer.norm2!]) {
+    p.weight.data.set(randomTensor([8], rng, 1, false).data); // gamma and beta away from 1 and 0
+    p.bias.data.set(randomTensor([8], rng, 1, false).data);
+  }
+  const x = randomTensor([2, 3, 8], rng, 1, true);
+  const recorded = layer.forward(x).output; // gradients recorded: add, then LayerNorm, each an autograd op
+  const fused = noGrad(() => layer.forward(x).output);
+  assert.deepEqual(fused.data, recorded.data);
+  assert.equal(fused.requiresGrad, false);
+  recorded.backward(ones(recorded.shape).data);
+  assert.ok(x.grad && x.grad.data.some((g) => g !== 0), "the recorded path still backpropagates");
+  // a broadcast residual takes the two-op path, with the same result as writing it out
+  const r = randomTensor([8], rng, 1, false);
+  const h = randomTensor([2, 3, 8], rng, 1, false);
+  assert.deepEqual(noGrad(() => layer.norm1!.forwardSum(h, r)).data, noGrad(() => layer.norm1!.forward(ops.add(h, r))).data);
 });

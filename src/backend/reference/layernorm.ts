@@ -3,25 +3,27 @@
 /**
  * y = (x − mean) / sqrt(var + eps) · gamma + beta. The variance is biased (÷ cols) and eps sits inside the
  * square root, as in PyTorch. Mean and variance take two passes in double precision: E[x²] − E[x]² in
- * float32 loses the digits of rows with a large offset.
+ * float32 loses the digits of rows with a large offset. With `residual`, normalises x + residual (summed in float32).
  */
 export function layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, out: Float32Array,
-  mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void {
+  mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number,
+  residual: Float32Array | null = null): void {
+  const input = residual ? Float32Array.from({ length: rows * cols }, (_, i) => x[i] + residual[i]) : x;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let sum = 0;
-    for (let j = 0; j < cols; j++) sum += x[o + j];
+    for (let j = 0; j < cols; j++) sum += input[o + j];
     const mu = sum / cols;
     let sq = 0;
     for (let j = 0; j < cols; j++) {
-      const d = x[o + j] - mu;
+      const d = input[o + j] - mu;
       sq += d * d;
     }
     const rs = 1 / Math.sqrt(sq / cols + eps);
     mean[r] = mu;
     rstd[r] = rs;
     for (let j = 0; j < cols; j++) {
-      const xhat = (x[o + j] - mu) * rs;
+      const xhat = (input[o + j] - mu) * rs;
       out[o + j] = xhat * (gamma ? gamma[j] : 1) + (beta ? beta[j] : 0);
     }
   }

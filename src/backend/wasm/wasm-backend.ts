@@ -265,19 +265,21 @@ export class WasmBackend implements Backend {
   }
 
   layerNorm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, out: Float32Array,
-    mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number): void {
+    mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number,
+    residual: Float32Array | null = null): void {
     const size = rows * cols;
     if (rows <= 0) return;
     const a = this.arena;
     a.reset();
     const xp = a.putF32(x.subarray(0, size));
+    const resp = residual ? a.putF32(residual.subarray(0, size)) : 0;
     const gp = gamma ? a.putF32(gamma.subarray(0, cols)) : 0;
     const bp = beta ? a.putF32(beta.subarray(0, cols)) : 0;
     const outp = a.outF32(out, size);
     const meanp = a.alloc(rows * 4);
     const rstdp = a.alloc(rows * 4);
     const threads = this.threadsFor(size, ROWWISE_THREADING_ELEMENTS);
-    this.run("layerNorm", [xp, gp, bp, outp, meanp, rstdp, rows, cols, eps], threads);
+    this.run("layerNorm", [xp, gp, bp, outp, meanp, rstdp, rows, cols, eps, resp], threads);
     a.getF32(outp, out.subarray(0, size));
     a.getF32(meanp, mean.subarray(0, rows));
     a.getF32(rstdp, rstd.subarray(0, rows));

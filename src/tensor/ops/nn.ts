@@ -5,6 +5,7 @@ import { ConfigError, ShapeError, formatShape } from "../../errors.ts";
 import type { Rng } from "../random.ts";
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from "../shape.ts";
 import { type IndexTensor, Tensor } from "../tensor.ts";
+import { add } from "./elementwise.ts";
 import { kernels, result } from "./record.ts";
 import { floats, floatsToOverwrite } from "../memory.ts";
 
@@ -40,6 +41,15 @@ export function logSoftmax(x: Tensor): Tensor {
   });
 }
 
+/** Throws unless gamma and beta (where given) are vectors of the normalised axis' length. */
+function checkNormParams(x: Tensor, gamma: Tensor | null, beta: Tensor | null, cols: number): void {
+  for (const [name, p] of [["gamma", gamma], ["beta", beta]] as const) {
+    if (p && (p.rank !== 1 || p.shape[0] !== cols)) {
+      throw new ShapeError(`layerNorm: ${name} must be [${cols}] for input ${formatShape(x.shape)}, got ${formatShape(p.shape)}`);
+    }
+  }
+}
+
 /**
  * LayerNorm over the last axis: (x − mean)/sqrt(var + eps) · gamma + beta, biased variance, eps inside the
  * square root (PyTorch). `stats`, when given, receives each row's mean and rstd = 1/sqrt(var + eps).
@@ -47,11 +57,7 @@ export function logSoftmax(x: Tensor): Tensor {
 export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps: number,
   stats?: { mean?: Float32Array; rstd?: Float32Array }): Tensor {
   const cols = x.shape[x.rank - 1];
-  for (const [name, p] of [["gamma", gamma], ["beta", beta]] as const) {
-    if (p && (p.rank !== 1 || p.shape[0] !== cols)) {
-      throw new ShapeError(`layerNorm: ${name} must be [${cols}] for input ${formatShape(x.shape)}, got ${formatShape(p.shape)}`);
-    }
-  }
+  checkNormParams(x, gamma, beta, cols);
   const rows = x.size / cols;
   const out = floatsToOverwrite(x.size);
   const mean = stats?.mean ?? floats(rows);
@@ -68,6 +74,24 @@ export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     if (beta) grads.push(dbeta);
     return grads;
   });
+}
+
+/**
+ * layerNorm(x + residual): post-LN's "Add & Norm" (Q07 steps 4–5 and 7). Where no gradient is recorded, one row
+ * pass sums each row in float32 and normalises it while it is in cache (the same bits as the two ops); otherwise,
+ * or when the shapes differ (a broadcast sum), the two ops, since the backward pass needs the sum.
+ */
+export function addLayerNorm(x: Tensor, residual: Tensor, gamma: Tensor | null, beta: Tensor | null, eps: number): Tensor {
+  const params = [gamma, beta].filter((t): t is Tensor => t !== null);
+  if (!sameShape(x.shape, residual.shape) || needsGrad([x, residual, ...params])) {
+    return layerNorm(add(x, residual), gamma, beta, eps);
+  }
+  const cols = x.shape[x.rank - 1];
+  checkNormParams(x, gamma, beta, cols);
+  const rows = x.size / cols;
+  const out = floatsToOverwrite(x.size);
+  kernels().layerNorm(x.data, gamma?.data ?? null, beta?.data ?? null, out, floats(rows), floats(rows), rows, cols, eps, residual.data);
+  return new Tensor(out, x.shape);
 }
 
 /** Rows of `table` (vocab, d) picked by integer ids: output shape ids.shape + [d]. */

@@ -10,7 +10,7 @@ import { gemm, gemmWorkBytes } from "./gemm";
 import { expShifted, scaleRow, softmaxBackwardRow } from "./rows";
 import { exp4, hmaxOrNaN, shareStart } from "./simd";
 
-const BQ = 64; // queries per flash block
+const BQ = 128; // queries per flash block
 const BK = 128; // keys per flash block
 
 /** Per-thread scratch bytes of `attention`: gemm scratch, the key-mask lanes, one score block, the output accumulator and row stats. */

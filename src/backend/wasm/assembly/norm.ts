@@ -7,16 +7,30 @@
 import { expShifted, rowMax, rowSum, scaleRow, softmaxBackwardRow } from "./rows";
 import { addWide, exp4, hsum64, log64, shareStart } from "./simd";
 
-/** LayerNorm rows [share of tid]; gamma/beta are 0 when absent. Writes out, mean and rstd (see Backend.layerNorm). */
+/**
+ * LayerNorm rows [share of tid]; gamma/beta are 0 when absent. Writes out, mean and rstd (see Backend.layerNorm).
+ * With `residual` (0 when absent) each row is first summed with its residual row into `out`, in float32 as a
+ * separate add would, and normalised from there while it is in cache: post-LN's LN(x + sublayer(x)) in one pass.
+ */
 export function layerNorm(tid: i32, threads: i32, x: usize, gamma: usize, beta: usize, out: usize, mean: usize,
-  rstd: usize, rows: i32, cols: i32, eps: f64): void {
+  rstd: usize, rows: i32, cols: i32, eps: f64, residual: usize): void {
   const first = shareStart(rows, tid, threads);
   const last = shareStart(rows, tid + 1, threads);
   const one = f32x4.splat(1);
   const zero = f32x4.splat(0);
   for (let r = first; r < last; r++) {
-    const row = x + (<usize>r * <usize>cols << 2);
     const dst = out + (<usize>r * <usize>cols << 2);
+    let row = x + (<usize>r * <usize>cols << 2);
+    if (residual) {
+      const res = residual + (<usize>r * <usize>cols << 2);
+      let j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const at = <usize>j << 2;
+        v128.store(dst + at, f32x4.add(v128.load(row + at), v128.load(res + at)));
+      }
+      for (; j < cols; j++) store<f32>(dst + (<usize>j << 2), load<f32>(row + (<usize>j << 2)) + load<f32>(res + (<usize>j << 2)));
+      row = dst;
+    }
     const mu = rowSum(row, cols) / cols;
     const muHi = <f32>mu;
     const muLo = <f32>(mu - <f64>muHi);
