@@ -86,9 +86,12 @@ export function int8ActivationBytes(rows: i32, k: i32): i32 {
   return align16(tiles * groupsOf(k) * TILE_GROUP_BYTES) + 2 * tiles * MR * 4;
 }
 
-/** Bytes of scratch per thread: a panel's epilogue vectors, a ragged tile and GELU's 16 bytes. */
+/**
+ * Bytes of scratch per thread: a panel's epilogue vectors, a ragged tile and GELU's 16 bytes, rounded up to whole
+ * cache lines so that no two threads write to one line.
+ */
 export function int8ScratchBytes(): i32 {
-  return EPILOGUE_BYTES + EDGE_TILE_BYTES + GELU_SCRATCH_BYTES;
+  return (EPILOGUE_BYTES + EDGE_TILE_BYTES + GELU_SCRATCH_BYTES + 63) & ~63;
 }
 
 /**

@@ -5,7 +5,7 @@
  * different stride for the packing routines. Edge tiles are computed into a scratch tile and copied.
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
-import { gelu } from "./activation";
+import { gelu, threadScratch } from "./activation";
 import { madd, shareStart, storeTransposed } from "./simd";
 
 const MR = 4;
@@ -203,12 +203,12 @@ function epilogue(activation: i32, c: usize, count: i32, scratch: usize): void {
  * Thread `tid` of `threads`' share of a batched product C[bi] (+)= op(A[bi])·op(B[bi]) (C contiguous m×n), then
  * the activation (0 none, 1 GELU, 2 GELU tanh form) over the part of C this thread wrote, while it is still in cache.
  * The batch is split across threads when it divides evenly or is large; otherwise each matrix is split into
- * row bands (or column bands when it is wide), aligned to the register tile. `geluScratch`: 16 bytes per thread.
+ * row bands (or column bands when it is wide), aligned to the register tile. `geluScratch`: 64 bytes per thread.
  */
 export function matmul(tid: i32, threads: i32, batch: i32, m: i32, n: i32, k: i32,
   a: usize, ars: i32, acs: i32, strideA: i32, b: usize, brs: i32, bcs: i32, strideB: i32,
   c: usize, accumulate: bool, work: usize, workStride: i32, activation: i32, geluScratch: usize): void {
-  const scratch = geluScratch + (<usize>tid << 4);
+  const scratch = threadScratch(geluScratch, tid);
   const myWork = work + <usize>tid * <usize>workStride;
   const parts = threads > 1 && batch % threads !== 0 && batch < 4 * threads ? threads : 1;
   const units = batch * parts;
