@@ -143,6 +143,8 @@ export interface Backend {
   layerNormBackward(x: Float32Array, gamma: Float32Array | null, mean: Float32Array, rstd: Float32Array,
     dy: Float32Array, dx: Float32Array | null, dgamma: Float32Array | null, dbeta: Float32Array | null,
     rows: number, cols: number): void;
+  /** The index of the first NaN or ±∞ in x, or −1 (the finiteness checks of loaded weights and layer inputs). */
+  firstNonFinite(x: Float32Array): number;
   /** out[i, :] = table[ids[i], :] (embedding lookup); ids are checked by the caller. */
   gather(table: Float32Array, cols: number, ids: Int32Array, out: Float32Array): void;
   /** dTable[ids[i], :] += dOut[i, :] (the gradient of gather). */

@@ -3,6 +3,8 @@
  * the first bad element, instead of spreading silently through every layer. On by default; `setFiniteChecks(false)`
  * (or a loader's `allowNonFinite`) lets such values through for those who want them.
  */
+import { getBackend } from "../backend/registry.ts";
+import { firstNonFinite as scanFirstNonFinite } from "../backend/reference/elementwise.ts";
 import { ShapeError } from "../errors.ts";
 
 let enabled = true;
@@ -19,13 +21,12 @@ export function finiteChecksEnabled(): boolean {
   return enabled;
 }
 
-/** The index of the first NaN or infinite value, or −1. */
+/**
+ * The index of the first NaN or infinite value, or −1: a Float32Array by the current backend (the wasm backend
+ * scans arrays in its memory, as loaded weights and step arrays are, with SIMD), anything else here.
+ */
 export function firstNonFinite(data: ArrayLike<number>): number {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v - v !== 0) return i; // NaN − NaN and ∞ − ∞ are NaN; every finite v gives 0
-  }
-  return -1;
+  return data instanceof Float32Array ? getBackend().firstNonFinite(data) : scanFirstNonFinite(data);
 }
 
 /** The multi-index of flat index `i` in `shape`, as "[b, i, j]". */

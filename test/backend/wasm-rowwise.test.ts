@@ -338,3 +338,34 @@ for (const threads of THREAD_COUNTS) {
     assert.deepEqual(Float32Array.from(dTable), expected, "scatterAdd (repeated ids add in row order)");
   });
 }
+
+test("firstNonFinite: the first NaN, +∞ or −∞ in WASM memory (SIMD scan) and outside it, as the reference finds it", async () => {
+  const wasm = await wasmWithThreads(1);
+  for (const n of [0, 1, 15, 16, 17, 100, 1027]) {
+    const resident = wasm.allocate(n);
+    const outside = new Float32Array(n);
+    const rng = new Rng(n);
+    resident.set(randomArray(n, rng, 1e30));
+    outside.set(resident);
+    for (const array of [resident, outside]) {
+      assert.equal(wasm.firstNonFinite(array), -1, `n ${n}: all finite`);
+      assert.equal(ref.firstNonFinite(array), -1);
+    }
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of new Set([0, n >> 1, n - 1, Math.min(n - 1, 31)].filter((i) => i >= 0 && i < n))) {
+        for (const array of [resident, outside]) {
+          const keep = array[at];
+          array[at] = bad;
+          if (at + 3 < n) array[at + 3] = bad; // a later bad value in the same 16-float step must not win
+          assert.equal(wasm.firstNonFinite(array), at, `n ${n}, ${bad} at ${at}`);
+          assert.equal(ref.firstNonFinite(array), at);
+          array[at] = keep;
+          if (at + 3 < n) array[at + 3] = 0;
+        }
+      }
+    }
+  }
+  const view = wasm.allocate(40).subarray(8, 30); // an offset view of WASM memory: indices are the view's
+  view[17] = NaN;
+  assert.equal(wasm.firstNonFinite(view), 17);
+});

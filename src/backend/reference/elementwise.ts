@@ -204,6 +204,15 @@ export function permute(x: Float32Array, shape: readonly number[], perm: readonl
   });
 }
 
+/** The index of the first NaN or ±∞, or −1. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) return i; // NaN − NaN and ∞ − ∞ are NaN; every finite v gives 0
+  }
+  return -1;
+}
+
 /** out[i, :] = table[ids[i], :]. */
 export function gather(table: Float32Array, cols: number, ids: Int32Array, out: Float32Array): void {
   for (let i = 0; i < ids.length; i++) out.set(table.subarray(ids[i] * cols, ids[i] * cols + cols), i * cols);

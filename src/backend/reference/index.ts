@@ -1,7 +1,7 @@
 /** The reference backend: every kernel in plain TypeScript, the specification other backends are tested against. */
 import type { Backend } from "../backend.ts";
 import { attention, attentionBackward } from "./attention.ts";
-import { affine, binary, gather, maskedFill, permute, reduce, scatterAdd, sumTo, unary, unaryBackward } from "./elementwise.ts";
+import { affine, binary, firstNonFinite, gather, maskedFill, permute, reduce, scatterAdd, sumTo, unary, unaryBackward } from "./elementwise.ts";
 import { layerNorm, layerNormBackward } from "./layernorm.ts";
 import { matmul } from "./matmul.ts";
 import { matmulInt8 } from "./matmul-int8.ts";
@@ -26,6 +26,7 @@ export const referenceBackend: Backend = {
   logSoftmaxBackward,
   layerNorm,
   layerNormBackward,
+  firstNonFinite,
   gather,
   scatterAdd,
   attention,

@@ -14,6 +14,8 @@ export interface KernelHelpers {
   int8ScratchBytes(): number;
   /** Packs an int8 weight (values, scales, columnSums at the given offsets) into `dst` (single-threaded). */
   packInt8Weight(values: number, scales: number, columnSums: number, n: number, k: number, dst: number): void;
+  /** The index of the first NaN or ±∞ among n floats at x, or −1 (single-threaded). */
+  firstNonFinite(x: number, n: number): number;
   /** out = erf(x) over n floats (single-threaded; used by the tests). */
   erf(x: number, out: number, n: number): void;
 }

@@ -380,6 +380,12 @@ export class WasmBackend implements Backend {
     if (dScores) a.getF32(dsp, dScores.subarray(0, pairs * nQ * nK));
   }
 
+  firstNonFinite(x: Float32Array): number {
+    const at = this.arena.pointerOf(x);
+    // An array outside WASM memory is scanned where it is: copying it in would cost as much as the scan.
+    return at >= 0 ? this.helpers.firstNonFinite(at, x.length) : REF.firstNonFinite(x);
+  }
+
   matmulInt8(x: Float32Array, w: QuantizedWeight, bias: Float32Array | null, out: Float32Array, rows: number,
     activation: MatmulParams["activation"] = null): void {
     this.int8.matmul(x, w, bias, out, rows, activation);

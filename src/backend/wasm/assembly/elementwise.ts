@@ -244,3 +244,29 @@ export function scatterAddRows(tid: i32, threads: i32, dOut: usize, cols: i32, i
     }
   }
 }
+
+/**
+ * The index of the first NaN or ±∞ among n floats at x, or −1 (single-threaded; the load-time and layer-input
+ * checks). x − x is 0 for every finite x and NaN otherwise; 16 floats are tested per step, and the step that holds
+ * a bad value is then scanned one float at a time for its index.
+ */
+export function firstNonFinite(x: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const at = x + (<usize>i << 2);
+    const a = v128.load(at, 0);
+    const b = v128.load(at, 16);
+    const c = v128.load(at, 32);
+    const d = v128.load(at, 48);
+    const bad = v128.or(
+      v128.or(f32x4.ne(f32x4.sub(a, a), zero), f32x4.ne(f32x4.sub(b, b), zero)),
+      v128.or(f32x4.ne(f32x4.sub(c, c), zero), f32x4.ne(f32x4.sub(d, d), zero)));
+    if (v128.any_true(bad)) break;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v - v != 0) return i;
+  }
+  return -1;
+}

@@ -8,7 +8,7 @@ export { int8ActivationBytes, int8PackedWeightBytes, int8ScratchBytes, matmulInt
 export { attention, attentionBackward, attentionBackwardWorkBytes, attentionWorkBytes } from "./attention";
 export { layerNorm, layerNormBackward, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./norm";
 export { erf, gelu, geluBackward } from "./activation";
-export { affine, binaryBroadcast, binaryDense, fillZero, gatherRows, permuteRows, scatterAddRows, sumAxis } from "./elementwise";
+export { affine, binaryBroadcast, binaryDense, fillZero, firstNonFinite, gatherRows, permuteRows, scatterAddRows, sumAxis } from "./elementwise";
 export { adamStep } from "./optim";
 
 /** First byte past the module's static data: the JavaScript arena starts above it. */
