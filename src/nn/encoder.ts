@@ -119,23 +119,21 @@ export class EncoderLayer extends Module {
       trace?.record("output", output);
       return { output, weights: a.weights };
     }
-    // Post-LN (the paper, BERT): Q07 steps 3–7.
+    // Post-LN (the paper, BERT): Q07 steps 3–7. Each "Add & Norm" is LayerNorm(input + sub-layer output): with
+    // nothing to trace, one row pass (LayerNorm.forwardSum, the same arithmetic); else the sum is recorded.
+    const addNorm = (ln: LayerNorm | null, input: Tensor, out: Tensor, sumName: string): Tensor => {
+      if (!trace && ln && this.residual) return ln.forwardSum(input, out);
+      const sum = residual(input, out);
+      trace?.record(sumName, sum);
+      return norm(ln, sum);
+    };
     const a = attend(x); // step 3: multi-head self-attention
-    if (!trace && this.residual && this.norm1 && this.norm2) {
-      // Nothing to record: each "Add & Norm" is one pass (LayerNorm.forwardSum), the same arithmetic.
-      const h1 = this.norm1.forwardSum(x, a.out);
-      return { output: this.norm2.forwardSum(h1, this.dropout2.forward(this.ffn.forward(h1))), weights: a.weights };
-    }
     trace?.record("sa_out", a.out);
-    const sum1 = residual(x, a.out); // step 4: residual
-    trace?.record("residual1", sum1);
-    const h1 = norm(this.norm1, sum1); // step 5: LayerNorm
+    const h1 = addNorm(this.norm1, x, a.out, "residual1"); // steps 4–5: residual, LayerNorm
     trace?.record("h1", h1);
     const f = this.dropout2.forward(this.ffn.forward(h1, trace?.scope("ffn"))); // step 6: FFN
     trace?.record("ff_out", f);
-    const sum2 = residual(h1, f); // step 7: residual and LayerNorm again
-    trace?.record("residual2", sum2);
-    const output = norm(this.norm2, sum2);
+    const output = addNorm(this.norm2, h1, f, "residual2"); // step 7: residual and LayerNorm again
     trace?.record("output", output);
     return { output, weights: a.weights };
   }

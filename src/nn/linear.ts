@@ -4,7 +4,7 @@ import { ConfigError, ShapeError, formatShape } from "../errors.ts";
 import { needsGrad } from "../tensor/autograd.ts";
 import { Rng } from "../tensor/random.ts";
 import { type Activation, activation } from "../tensor/ops/elementwise.ts";
-import { linear, linearActivation } from "../tensor/ops/linalg.ts";
+import { fusableActivation, linear, linearActivation } from "../tensor/ops/linalg.ts";
 import { kernels } from "../tensor/ops/record.ts";
 import { floatsToOverwrite } from "../tensor/memory.ts";
 import { Tensor } from "../tensor/tensor.ts";
@@ -47,8 +47,8 @@ export class Linear extends Module {
    */
   forward(x: Tensor, act: Activation | null = null): Tensor {
     if (this.quantized) {
-      const fused = act === "gelu" || act === "gelu_tanh";
-      const y = this.forwardInt8(x, this.quantized, fused ? act : null);
+      const fused = fusableActivation(act);
+      const y = this.forwardInt8(x, this.quantized, fused);
       return act && !fused ? activation(act, y) : y;
     }
     return act ? linearActivation(x, this.weight, this.bias, act) : linear(x, this.weight, this.bias);

@@ -72,9 +72,9 @@ function shownChange(page: Page): Promise<{ before: number[]; after: number[] }>
 }
 
 /**
- * Clicks a figure's save button and returns the downloaded file's name and bytes. The wait is long (a loaded CI
- * host once took over the default 30 s for one PNG), and a missing download fails with what the page's save status
- * says (the PNG path reports its errors there) rather than a bare timeout.
+ * Clicks a figure's save button and returns the downloaded file's name and bytes. The wait is long (one CI run
+ * timed out at the default 30 s waiting for a figure's download; the cause was not found), and a missing download
+ * fails with what the page's save status says (the PNG path reports its errors there) rather than a bare timeout.
  */
 async function save(page: Page, key: string, format: "svg" | "png"): Promise<{ name: string; bytes: Buffer }> {
   const button = `[data-key="${key}-save-${format}"]`;

@@ -32,8 +32,8 @@ const ATTENTION_THREADING_FLOPS = 1 << 22;
 const ROWWISE_THREADING_ELEMENTS = 1 << 16;
 const GELU_THREADING_ELEMENTS = 1 << 16;
 const MEMORY_THREADING_ELEMENTS = 1 << 17;
-/** GELU's scratch per thread: 16 bytes used, a cache line apart (assembly/activation.ts threadScratch). */
-const GELU_SCRATCH_BYTES = 64;
+/** geluBackward's scratch per thread: 16 bytes used, a cache line apart (assembly/activation.ts). */
+const GELU_BACKWARD_SCRATCH_BYTES = 64;
 
 const REF = referenceBackend;
 
@@ -132,9 +132,8 @@ export class WasmBackend implements Backend {
     // element strides of op(A) (m×k) and op(B) (k×n) as stored
     const [ars, acs] = transA ? [1, m] : [k, 1];
     const [brs, bcs] = transB ? [1, k] : [n, 1];
-    const geluScratch = p.activation ? ar.alloc(GELU_SCRATCH_BYTES * threads) : 0;
     this.run("matmul", [batch, m, n, k, aPtr, ars, acs, strideA, bPtr, brs, bcs, strideB, cPtr, accumulate ? 1 : 0,
-      work, workBytes, p.activation ? ACTIVATION_CODE[p.activation] : 0, geluScratch], threads);
+      work, workBytes, p.activation ? ACTIVATION_CODE[p.activation] : 0], threads);
     ar.getF32(cPtr, c.subarray(0, cLen));
   }
 
@@ -145,8 +144,7 @@ export class WasmBackend implements Backend {
     const xp = a.putF32(x);
     const op_ = a.outF32(out, x.length);
     const threads = this.threadsFor(x.length, GELU_THREADING_ELEMENTS);
-    const scratch = a.alloc(GELU_SCRATCH_BYTES * threads);
-    this.run("gelu", [xp, op_, x.length, op === "gelu_tanh" ? 1 : 0, scratch], threads);
+    this.run("gelu", [xp, op_, x.length, op === "gelu_tanh" ? 1 : 0], threads);
     a.getF32(op_, out.subarray(0, x.length));
   }
 
@@ -158,7 +156,7 @@ export class WasmBackend implements Backend {
     const dyp = a.putF32(dy.subarray(0, x.length));
     const dxp = a.outF32(dx, x.length);
     const threads = this.threadsFor(x.length, GELU_THREADING_ELEMENTS);
-    const scratch = a.alloc(GELU_SCRATCH_BYTES * threads);
+    const scratch = a.alloc(GELU_BACKWARD_SCRATCH_BYTES * threads);
     this.run("geluBackward", [xp, dyp, dxp, x.length, op === "gelu_tanh" ? 1 : 0, scratch], threads);
     a.getF32(dxp, dx.subarray(0, x.length));
   }

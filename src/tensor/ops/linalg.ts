@@ -96,6 +96,11 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   });
 }
 
+/** The activations a product's epilogue applies (GELU, both forms): `act` itself, or null for the others. */
+export function fusableActivation(act: Activation | null): "gelu" | "gelu_tanh" | null {
+  return act === "gelu" || act === "gelu_tanh" ? act : null;
+}
+
 /**
  * act(x·Wᵀ + b): a feed-forward layer's first half. At inference a GELU runs inside the product's own pass (the
  * backend's fused epilogue: one pass over the d_ff-wide activations instead of two, with the same values);
@@ -103,7 +108,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
  */
 export function linearActivation(x: Tensor, weight: Tensor, bias: Tensor | null, act: Activation): Tensor {
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  if ((act === "gelu" || act === "gelu_tanh") && !needsGrad(inputs)) return linearForward(x, weight, bias, act);
+  const fused = fusableActivation(act);
+  if (fused && !needsGrad(inputs)) return linearForward(x, weight, bias, fused);
   return activation(act, linear(x, weight, bias));
 }
 

@@ -41,13 +41,24 @@ export function logSoftmax(x: Tensor): Tensor {
   });
 }
 
-/** Throws unless gamma and beta (where given) are vectors of the normalised axis' length. */
-function checkNormParams(x: Tensor, gamma: Tensor | null, beta: Tensor | null, cols: number): void {
+/**
+ * The LayerNorm kernel over the rows of x (of x + residual, summed in float32, when `residual` is given): checks
+ * gamma and beta, then returns the output with each row's mean and rstd (into `stats`' arrays when given).
+ */
+function normalizeRows(x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps: number, residual: Float32Array | null,
+  stats?: { mean?: Float32Array; rstd?: Float32Array }): { out: Float32Array; mean: Float32Array; rstd: Float32Array } {
+  const cols = x.shape[x.rank - 1];
   for (const [name, p] of [["gamma", gamma], ["beta", beta]] as const) {
     if (p && (p.rank !== 1 || p.shape[0] !== cols)) {
       throw new ShapeError(`layerNorm: ${name} must be [${cols}] for input ${formatShape(x.shape)}, got ${formatShape(p.shape)}`);
     }
   }
+  const rows = x.size / cols;
+  const out = floatsToOverwrite(x.size);
+  const mean = stats?.mean ?? floatsToOverwrite(rows); // the kernel writes every row's statistics
+  const rstd = stats?.rstd ?? floatsToOverwrite(rows);
+  kernels().layerNorm(x.data, gamma?.data ?? null, beta?.data ?? null, out, mean, rstd, rows, cols, eps, residual);
+  return { out, mean, rstd };
 }
 
 /**
@@ -56,13 +67,9 @@ function checkNormParams(x: Tensor, gamma: Tensor | null, beta: Tensor | null, c
  */
 export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps: number,
   stats?: { mean?: Float32Array; rstd?: Float32Array }): Tensor {
+  const { out, mean, rstd } = normalizeRows(x, gamma, beta, eps, null, stats);
   const cols = x.shape[x.rank - 1];
-  checkNormParams(x, gamma, beta, cols);
   const rows = x.size / cols;
-  const out = floatsToOverwrite(x.size);
-  const mean = stats?.mean ?? floats(rows);
-  const rstd = stats?.rstd ?? floats(rows);
-  kernels().layerNorm(x.data, gamma?.data ?? null, beta?.data ?? null, out, mean, rstd, rows, cols, eps);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   return result("layerNorm", out, x.shape, inputs, (g) => {
     const dx = x.requiresGrad ? floatsToOverwrite(x.size) : null;
@@ -86,12 +93,7 @@ export function addLayerNorm(x: Tensor, residual: Tensor, gamma: Tensor | null, 
   if (!sameShape(x.shape, residual.shape) || needsGrad([x, residual, ...params])) {
     return layerNorm(add(x, residual), gamma, beta, eps);
   }
-  const cols = x.shape[x.rank - 1];
-  checkNormParams(x, gamma, beta, cols);
-  const rows = x.size / cols;
-  const out = floatsToOverwrite(x.size);
-  kernels().layerNorm(x.data, gamma?.data ?? null, beta?.data ?? null, out, floats(rows), floats(rows), rows, cols, eps, residual.data);
-  return new Tensor(out, x.shape);
+  return new Tensor(normalizeRows(x, gamma, beta, eps, residual.data).out, x.shape);
 }
 
 /** Rows of `table` (vocab, d) picked by integer ids: output shape ids.shape + [d]. */

@@ -67,7 +67,7 @@ const GELU_TANH_C: f32 = 0.044715;
   return v128.bitselect(small, large, f32x4.lt(f32x4.abs(z), f32x4.splat(SMALL_LIMIT)));
 }
 
-/** GELU (exact, or tanh form) of four lanes, or GELU'(x) when `deriv`; `scratch`: 16 bytes for erfc4's e^{−w²}. */
+/** GELU (exact, or tanh form) of four lanes, or GELU'(x) when `deriv`; `scratch`: 16 bytes for erfc4's e^{−w²} (only read when `deriv`). */
 // @ts-ignore: decorator
 @inline function gelu4(x: v128, tanhForm: bool, deriv: bool, scratch: usize): v128 {
   if (tanhForm) {
@@ -90,36 +90,41 @@ const GELU_TANH_C: f32 = 0.044715;
   return madd(x, density, phi);
 }
 
-/**
- * Each thread's 16 scratch bytes lie a cache line apart (64 bytes per thread, as the JavaScript side allocates):
- * packed 16 bytes apart, two threads writing their e^{−w²} to one line made GELU's backward slower on two threads
- * than on one.
- */
-// @ts-ignore: decorator
-@inline export function threadScratch(scratch: usize, tid: i32): usize {
-  return scratch + (<usize>tid << 6);
-}
+/** Activation codes of the products' epilogues (`matmul`, `matmulInt8`; the JavaScript side's ACTIVATION_CODE). */
+export const ACTIVATION_NONE = 0;
+export const ACTIVATION_GELU_TANH = 2;
 
-/** out = GELU(x) (or its tanh form) over tid's share of n elements; `scratch` is 64 bytes per thread. */
-export function gelu(tid: i32, threads: i32, x: usize, out: usize, n: i32, tanhForm: bool, scratch: usize): void {
-  const s = threadScratch(scratch, tid);
+/** out = GELU(x) (or its tanh form) over tid's share of n elements. */
+export function gelu(tid: i32, threads: i32, x: usize, out: usize, n: i32, tanhForm: bool): void {
   const first = vectorShareStart(n, tid, threads);
   const last = vectorShareStart(n, tid + 1, threads);
   let i = first;
   for (; i + 4 <= last; i += 4) {
     const at = <usize>i << 2;
-    v128.store(out + at, gelu4(v128.load(x + at), tanhForm, false, s));
+    v128.store(out + at, gelu4(v128.load(x + at), tanhForm, false, 0));
   }
   for (; i < last; i++) {
     const at = <usize>i << 2;
-    store<f32>(out + at, f32x4.extract_lane(gelu4(f32x4.splat(load<f32>(x + at)), tanhForm, false, s), 0));
+    store<f32>(out + at, f32x4.extract_lane(gelu4(f32x4.splat(load<f32>(x + at)), tanhForm, false, 0), 0));
   }
 }
 
-/** dx = dy · GELU'(x) (or the tanh form's) over tid's share of n elements. */
+/**
+ * A product's epilogue: the activation `code` (ACTIVATION_NONE, 1 GELU, ACTIVATION_GELU_TANH) in place over
+ * `count` floats at c, while they are in cache, by `gelu`'s own code (the same bits as the unfused op).
+ */
+export function activateInPlace(code: i32, c: usize, count: i32): void {
+  if (code !== ACTIVATION_NONE) gelu(0, 1, c, c, count, code === ACTIVATION_GELU_TANH);
+}
+
+/**
+ * dx = dy · GELU'(x) (or the tanh form's) over tid's share of n elements. `scratch`: 64 bytes per thread, of which
+ * 16 hold erfc4's e^{−w²}: a cache line apart, since two threads writing theirs to one line (16 bytes apart) made
+ * this slower on two threads than on one.
+ */
 export function geluBackward(tid: i32, threads: i32, x: usize, dy: usize, dx: usize, n: i32, tanhForm: bool,
   scratch: usize): void {
-  const s = threadScratch(scratch, tid);
+  const s = scratch + (<usize>tid << 6);
   const first = vectorShareStart(n, tid, threads);
   const last = vectorShareStart(n, tid + 1, threads);
   let i = first;

@@ -10,7 +10,7 @@
  * group by a row's group broadcast to all lanes: the 4×8 register tile is 8 i32x4 accumulators, as in gemm.ts.
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
-import { gelu } from "./activation";
+import { activateInPlace } from "./activation";
 import { dotAdd, int8GroupDepth, shareStart } from "./simd";
 
 const MR = 4;
@@ -21,10 +21,6 @@ const PANEL_GROUP_BYTES = NR * GROUP_BYTES;
 const TILE_GROUP_BYTES = MR * GROUP_BYTES;
 const EPILOGUE_BYTES = 6 * 16; // one panel's column sums, weight scales and bias: two vectors each
 const EDGE_TILE_BYTES = MR * NR * 4;
-const GELU_SCRATCH_BYTES = 16;
-/** Activation codes, as gemm.ts's (the JavaScript side's table): 0 none, 1 GELU, 2 GELU tanh form. */
-const ACTIVATION_NONE = 0;
-const ACTIVATION_GELU_TANH = 2;
 
 // @ts-ignore: decorator
 @inline function groupsOf(k: i32): i32 {
@@ -87,19 +83,11 @@ export function int8ActivationBytes(rows: i32, k: i32): i32 {
 }
 
 /**
- * Bytes of scratch per thread: a panel's epilogue vectors, a ragged tile and GELU's 16 bytes, rounded up to whole
- * cache lines so that no two threads write to one line.
+ * Bytes of scratch per thread: a panel's epilogue vectors and a ragged tile, rounded up to whole cache lines so
+ * that no two threads write to one line.
  */
 export function int8ScratchBytes(): i32 {
-  return (EPILOGUE_BYTES + EDGE_TILE_BYTES + GELU_SCRATCH_BYTES + 63) & ~63;
-}
-
-/**
- * The activation over `count` floats at `c` in place, right after the block's products while it is in cache, by
- * the element-wise kernel's own code: the same bits as the unfused product followed by the backend's `unary`.
- */
-function activate(activation: i32, c: usize, count: i32, scratch: usize): void {
-  if (activation !== ACTIVATION_NONE) gelu(0, 1, c, c, count, activation === ACTIVATION_GELU_TANH, scratch);
+  return (EPILOGUE_BYTES + EDGE_TILE_BYTES + 63) & ~63;
 }
 
 /**
@@ -267,7 +255,7 @@ function multiplyBlock(r0: i32, r1: i32, p0: i32, p1: i32, n: i32, groups: i32, 
 
 /**
  * Thread `tid` of `threads`' share of out (rows × n) = act(int8(x) · Wᵀ (+ bias)): `w` as packInt8Weight left it,
- * `bias` 0 for none, `activation` a code as above. `work` holds int8ActivationBytes(rows, k) per set, `scratch` int8ScratchBytes() per thread.
+ * `bias` 0 for none, `activation` an epilogue code (activation.ts). `work` holds int8ActivationBytes(rows, k) per set, `scratch` int8ScratchBytes() per thread.
  * Row split (`colSplit` false): each thread quantizes and multiplies its own row tiles, MC rows at a time, into
  * one shared set. Column split (few rows): each thread quantizes every row into its own set (work + tid·workStride)
  * and computes its share of the column panels.
@@ -283,7 +271,6 @@ export function matmulInt8(tid: i32, threads: i32, rows: i32, k: i32, n: i32, x:
   const zeroPoints = scales + <usize>(tiles * MR * 4);
   const epi = scratch + <usize>(tid * int8ScratchBytes());
   const edge = epi + EPILOGUE_BYTES;
-  const geluScratch = edge + EDGE_TILE_BYTES;
   const panels = (n + NR - 1) / NR;
   if (colSplit) {
     quantizeRows(x, 0, rows, rows, k, act, tileBytes, scales, zeroPoints);
@@ -292,7 +279,7 @@ export function matmulInt8(tid: i32, threads: i32, rows: i32, k: i32, n: i32, x:
     multiplyBlock(0, rows, p0, p1, n, groups, act, tileBytes, scales, zeroPoints, w, bias, out, epi, edge);
     const j0 = min(n, p0 * NR);
     const j1 = min(n, p1 * NR);
-    for (let r = 0; r < rows; r++) activate(activation, out + ((<usize>r * <usize>n + <usize>j0) << 2), j1 - j0, geluScratch);
+    for (let r = 0; r < rows; r++) activateInPlace(activation, out + ((<usize>r * <usize>n + <usize>j0) << 2), j1 - j0);
     return;
   }
   const r0 = min(rows, shareStart(tiles, tid, threads) * MR);
@@ -301,6 +288,6 @@ export function matmulInt8(tid: i32, threads: i32, rows: i32, k: i32, n: i32, x:
     const ie = min(r1, ic + MC);
     quantizeRows(x, ic, ie, rows, k, act, tileBytes, scales, zeroPoints);
     multiplyBlock(ic, ie, 0, panels, n, groups, act, tileBytes, scales, zeroPoints, w, bias, out, epi, edge);
-    activate(activation, out + (<usize>ic * <usize>n << 2), (ie - ic) * n, geluScratch);
+    activateInPlace(activation, out + (<usize>ic * <usize>n << 2), (ie - ic) * n);
   }
 }

@@ -5,7 +5,7 @@
  * different stride for the packing routines. Edge tiles are computed into a scratch tile and copied.
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
-import { gelu, threadScratch } from "./activation";
+import { activateInPlace } from "./activation";
 import { madd, shareStart, storeTransposed } from "./simd";
 
 const MR = 4;
@@ -190,25 +190,15 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, ars: i32, acs: i32, b: us
   }
 }
 
-/** Activation codes of `matmul`'s epilogue (the JavaScript side's table). */
-const ACTIVATION_NONE = 0;
-const ACTIVATION_GELU_TANH = 2;
-
-/** GELU (code 1 exact, 2 tanh form) in place over `count` floats at c, by the element-wise kernel's own code. */
-function epilogue(activation: i32, c: usize, count: i32, scratch: usize): void {
-  if (activation !== ACTIVATION_NONE) gelu(0, 1, c, c, count, activation === ACTIVATION_GELU_TANH, scratch);
-}
-
 /**
  * Thread `tid` of `threads`' share of a batched product C[bi] (+)= op(A[bi])·op(B[bi]) (C contiguous m×n), then
  * the activation (0 none, 1 GELU, 2 GELU tanh form) over the part of C this thread wrote, while it is still in cache.
  * The batch is split across threads when it divides evenly or is large; otherwise each matrix is split into
- * row bands (or column bands when it is wide), aligned to the register tile. `geluScratch`: 64 bytes per thread.
+ * row bands (or column bands when it is wide), aligned to the register tile.
  */
 export function matmul(tid: i32, threads: i32, batch: i32, m: i32, n: i32, k: i32,
   a: usize, ars: i32, acs: i32, strideA: i32, b: usize, brs: i32, bcs: i32, strideB: i32,
-  c: usize, accumulate: bool, work: usize, workStride: i32, activation: i32, geluScratch: usize): void {
-  const scratch = threadScratch(geluScratch, tid);
+  c: usize, accumulate: bool, work: usize, workStride: i32, activation: i32): void {
   const myWork = work + <usize>tid * <usize>workStride;
   const parts = threads > 1 && batch % threads !== 0 && batch < 4 * threads ? threads : 1;
   const units = batch * parts;
@@ -225,19 +215,19 @@ export function matmul(tid: i32, threads: i32, batch: i32, m: i32, n: i32, k: i3
     const cBase = c + (<usize>bi * <usize>m * <usize>n << 2);
     if (parts === 1) {
       gemm(m, n, k, aBase, ars, acs, bBase, brs, bcs, cBase, n, accumulate, myWork);
-      epilogue(activation, cBase, m * n, scratch);
+      activateInPlace(activation, cBase, m * n);
     } else if (splitRows) {
       const i0 = min(m, shareStart(rowTiles, part, parts) * MR);
       const i1 = min(m, shareStart(rowTiles, part + 1, parts) * MR);
       const cRows = cBase + (<usize>i0 * <usize>n << 2);
       gemm(i1 - i0, n, k, aBase + (<usize>i0 * <usize>ars << 2), ars, acs, bBase, brs, bcs, cRows, n, accumulate, myWork);
-      epilogue(activation, cRows, (i1 - i0) * n, scratch);
+      activateInPlace(activation, cRows, (i1 - i0) * n);
     } else {
       const j0 = min(n, shareStart(colTiles, part, parts) * NR);
       const j1 = min(n, shareStart(colTiles, part + 1, parts) * NR);
       gemm(m, j1 - j0, k, aBase, ars, acs, bBase + (<usize>j0 * <usize>bcs << 2), brs, bcs,
         cBase + (<usize>j0 << 2), n, accumulate, myWork);
-      for (let i = 0; i < m; i++) epilogue(activation, cBase + ((<usize>i * <usize>n + <usize>j0) << 2), j1 - j0, scratch);
+      for (let i = 0; i < m; i++) activateInPlace(activation, cBase + ((<usize>i * <usize>n + <usize>j0) << 2), j1 - j0);
     }
   }
 }
