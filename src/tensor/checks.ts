@@ -4,7 +4,6 @@
  * (or a loader's `allowNonFinite`) lets such values through for those who want them.
  */
 import { getBackend } from "../backend/registry.ts";
-import { firstNonFinite as scanFirstNonFinite } from "../backend/reference/elementwise.ts";
 import { ShapeError } from "../errors.ts";
 
 let enabled = true;
@@ -21,14 +20,6 @@ export function finiteChecksEnabled(): boolean {
   return enabled;
 }
 
-/**
- * The index of the first NaN or infinite value, or −1: a Float32Array by the current backend (the wasm backend
- * scans arrays in its memory, as loaded weights and step arrays are, with SIMD), anything else here.
- */
-export function firstNonFinite(data: ArrayLike<number>): number {
-  return data instanceof Float32Array ? getBackend().firstNonFinite(data) : scanFirstNonFinite(data);
-}
-
 /** The multi-index of flat index `i` in `shape`, as "[b, i, j]". */
 function position(i: number, shape: readonly number[]): string {
   const idx: number[] = [];
@@ -41,14 +32,15 @@ function position(i: number, shape: readonly number[]): string {
 }
 
 /** Throws a ShapeError naming `what` when `data` holds NaN or ±Infinity; `hint` says how to allow it. */
-export function assertFinite(what: string, data: ArrayLike<number>, shape: readonly number[], hint: string): void {
-  const i = firstNonFinite(data);
+export function assertFinite(what: string, data: Float32Array, shape: readonly number[], hint: string): void {
+  // By the backend: the wasm one scans arrays in its memory (loaded weights, step arrays) with SIMD.
+  const i = getBackend().firstNonFinite(data);
   if (i < 0) return;
   const kind = Number.isNaN(data[i]) ? "NaN" : data[i] > 0 ? "Infinity" : "-Infinity";
   throw new ShapeError(`${what} contains ${kind} at ${position(i, shape)} (${hint})`);
 }
 
 /** Checks a layer input when checks are on. */
-export function checkInput(what: string, data: ArrayLike<number>, shape: readonly number[]): void {
+export function checkInput(what: string, data: Float32Array, shape: readonly number[]): void {
   if (enabled) assertFinite(what, data, shape, "setFiniteChecks(false) lets it through");
 }

@@ -10,6 +10,8 @@ export interface KernelHelpers {
   int8PackedWeightBytes(n: number, k: number): number;
   /** Bytes of one set of quantized activations (rows × k) for matmulInt8. */
   int8ActivationBytes(rows: number, k: number): number;
+  /** Bytes of geluBackward's scratch per thread. */
+  geluScratchBytes(): number;
   /** Bytes of matmulInt8's scratch per thread. */
   int8ScratchBytes(): number;
   /** Packs an int8 weight (values, scales, columnSums at the given offsets) into `dst` (single-threaded). */

@@ -32,8 +32,6 @@ const ATTENTION_THREADING_FLOPS = 1 << 22;
 const ROWWISE_THREADING_ELEMENTS = 1 << 16;
 const GELU_THREADING_ELEMENTS = 1 << 16;
 const MEMORY_THREADING_ELEMENTS = 1 << 17;
-/** geluBackward's scratch per thread: 16 bytes used, a cache line apart (assembly/activation.ts). */
-const GELU_BACKWARD_SCRATCH_BYTES = 64;
 
 const REF = referenceBackend;
 
@@ -156,7 +154,7 @@ export class WasmBackend implements Backend {
     const dyp = a.putF32(dy.subarray(0, x.length));
     const dxp = a.outF32(dx, x.length);
     const threads = this.threadsFor(x.length, GELU_THREADING_ELEMENTS);
-    const scratch = a.alloc(GELU_BACKWARD_SCRATCH_BYTES * threads);
+    const scratch = a.alloc(this.helpers.geluScratchBytes() * threads);
     this.run("geluBackward", [xp, dyp, dxp, x.length, op === "gelu_tanh" ? 1 : 0, scratch], threads);
     a.getF32(dxp, dx.subarray(0, x.length));
   }

@@ -118,13 +118,20 @@ export function activateInPlace(code: i32, c: usize, count: i32): void {
 }
 
 /**
- * dx = dy · GELU'(x) (or the tanh form's) over tid's share of n elements. `scratch`: 64 bytes per thread, of which
- * 16 hold erfc4's e^{−w²}: a cache line apart, since two threads writing theirs to one line (16 bytes apart) made
- * this slower on two threads than on one.
+ * geluBackward's scratch per thread: 16 bytes hold erfc4's e^{−w²}, padded to a cache line, since two threads
+ * writing theirs to one line (16 bytes apart) made the kernel slower on two threads than on one.
  */
+const GELU_SCRATCH_BYTES: i32 = 64;
+
+/** Bytes of geluBackward's scratch per thread. */
+export function geluScratchBytes(): i32 {
+  return GELU_SCRATCH_BYTES;
+}
+
+/** dx = dy · GELU'(x) (or the tanh form's) over tid's share of n elements; `scratch`: geluScratchBytes() per thread. */
 export function geluBackward(tid: i32, threads: i32, x: usize, dy: usize, dx: usize, n: i32, tanhForm: bool,
   scratch: usize): void {
-  const s = scratch + (<usize>tid << 6);
+  const s = scratch + <usize>(tid * GELU_SCRATCH_BYTES);
   const first = vectorShareStart(n, tid, threads);
   const last = vectorShareStart(n, tid + 1, threads);
   let i = first;

@@ -7,7 +7,7 @@ export { gemmWorkBytes, matmul } from "./gemm";
 export { int8ActivationBytes, int8PackedWeightBytes, int8ScratchBytes, matmulInt8, packInt8Weight } from "./gemm-int8";
 export { attention, attentionBackward, attentionBackwardWorkBytes, attentionWorkBytes } from "./attention";
 export { layerNorm, layerNormBackward, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./norm";
-export { erf, gelu, geluBackward } from "./activation";
+export { erf, gelu, geluBackward, geluScratchBytes } from "./activation";
 export { affine, binaryBroadcast, binaryDense, fillZero, firstNonFinite, gatherRows, permuteRows, scatterAddRows, sumAxis } from "./elementwise";
 export { adamStep } from "./optim";
 
