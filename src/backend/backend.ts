@@ -63,8 +63,8 @@ export interface AttentionParams {
   additiveStrides: readonly [number, number, number, number];
   /**
    * q, k, v and the output laid out (batch, n, heads, d), as the Q/K/V projections produce them, instead of
-   * (batch, heads, n, d): the heads are read in place, without permutes. Forward only (attentionBackward ignores it:
-   * the op layer uses it where no gradient is recorded). Probabilities and scores stay (batch, heads, nQ, nK).
+   * (batch, heads, n, d): the heads are read in place, without permutes, and attentionBackward writes dQ, dK and dV
+   * in the same layout. Probabilities, scores and dScores stay (batch, heads, nQ, nK).
    */
   tokenMajor?: boolean;
 }

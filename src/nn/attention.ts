@@ -4,7 +4,6 @@
  * with Attention(Q, K, V) = softmax(Q·Kᵀ / √d_k) · V.
  */
 import { ConfigError, ShapeError, formatShape } from "../errors.ts";
-import { needsGrad } from "../tensor/autograd.ts";
 import { Rng } from "../tensor/random.ts";
 import { checkInput } from "../tensor/checks.ts";
 import { add, scale as scaleOp, mul, tanh } from "../tensor/ops/elementwise.ts";
@@ -154,8 +153,7 @@ export class MultiHeadAttention extends Module {
     trace?.record("k_proj", kProj);
     trace?.record("v_proj", vProj);
     const stepByStep = trace !== undefined || this.scoring === "additive" || (this.training && this.attnDropout.p > 0);
-    const recording = needsGrad(call.additiveMask ? [qProj, kProj, vProj, call.additiveMask] : [qProj, kProj, vProj]);
-    if (!stepByStep && !recording && !call.headGate) return this.attendInPlace(qProj, kProj, vProj, call);
+    if (!stepByStep && !call.headGate) return this.attendInPlace(qProj, kProj, vProj, call);
     // Q01/Q06: h heads, each attending in its own d_k-wide subspace.
     const q = this.splitHeads(qProj);
     const k = this.splitHeads(kProj);
@@ -186,9 +184,10 @@ export class MultiHeadAttention extends Module {
   }
 
   /**
-   * Inference (nothing to record or trace): the same fused kernel reads each head straight from the projections'
-   * (batch, n, h·d) layout and writes the concatenated heads, so splitting and merging them (two permutes, ~5 % of
-   * a BERT forward pass) is skipped. The arithmetic is the same, so are the bits.
+   * Nothing to trace, gate or drop out: the same fused kernel reads each head straight from the projections'
+   * (batch, n, h·d) layout and writes the concatenated heads, and its backward pass writes dQ, dK, dV there too, so
+   * splitting and merging the heads (two permutes each way, ~5 % of a BERT forward pass) is skipped, in inference and
+   * in training. The arithmetic is the same, so are the bits.
    */
   private attendInPlace(qProj: Tensor, kProj: Tensor, vProj: Tensor, call: AttentionCall): AttentionOutput {
     const [batch, nQ] = qProj.shape;

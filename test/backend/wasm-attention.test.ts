@@ -194,3 +194,35 @@ for (const threads of THREAD_COUNTS) {
     }
   });
 }
+
+for (const threads of THREAD_COUNTS) {
+  test(`token-major attention backward on ${threads} thread(s): dQ, dK, dV in place, the same bits as the usual layout, on both backends`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(29);
+    for (const c of CASES) {
+      const { q, k, v, p } = setUp(c, rng);
+      const pairs = c.batch * c.heads;
+      const dOut = randomArray(pairs * c.nQ * c.dV, rng);
+      const toTokens = (x: Float32Array, n: number, d: number): Float32Array => swapHeadsAndTokens(x, c.batch, c.heads, n, d);
+      const toHeads = (x: Float32Array, n: number, d: number): Float32Array => swapHeadsAndTokens(x, c.batch, c.heads, n, d, true);
+      for (const [name, backend] of [["reference", ref], ["wasm", wasm]] as const) {
+        const probs = new Float32Array(pairs * c.nQ * c.nK);
+        backend.attention(q, k, v, new Float32Array(pairs * c.nQ * c.dV), p, probs, null);
+        const grads = (): [Float32Array, Float32Array, Float32Array, Float32Array] => [
+          new Float32Array(q.length).fill(NaN), new Float32Array(k.length).fill(NaN), new Float32Array(v.length).fill(NaN), new Float32Array(probs.length).fill(NaN),
+        ];
+        const usual = grads();
+        backend.attentionBackward(q, k, v, probs, dOut, usual[0], usual[1], usual[2], p, usual[3]);
+        const tokenMajor = grads();
+        backend.attentionBackward(toTokens(q, c.nQ, c.dK), toTokens(k, c.nK, c.dK), toTokens(v, c.nK, c.dV), probs, toTokens(dOut, c.nQ, c.dV),
+          tokenMajor[0], tokenMajor[1], tokenMajor[2], { ...p, tokenMajor: true }, tokenMajor[3]);
+        const what = `${name}, ${c.label}`;
+        assert.deepEqual(toHeads(tokenMajor[0], c.nQ, c.dK), usual[0], `${what}: dQ`);
+        assert.deepEqual(toHeads(tokenMajor[1], c.nK, c.dK), usual[1], `${what}: dK`);
+        assert.deepEqual(toHeads(tokenMajor[2], c.nK, c.dV), usual[2], `${what}: dV`);
+        assert.deepEqual(tokenMajor[3], usual[3], `${what}: dScores keep the (batch, heads, nQ, nK) layout`);
+        assert.ok(usual[0].some((x) => x !== 0) || c.nK === 1, `${what}: dQ is not all zeros`);
+      }
+    }
+  });
+}

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MultiHeadAttention, Trace, maskFromLengths } from "../../src/nn/index.ts";
-import { Rng, Tensor, noGrad, ops } from "../../src/tensor/index.ts";
+import { Rng, Tensor, noGrad, ones, ops } from "../../src/tensor/index.ts";
 import { ShapeError, ConfigError } from "../../src/errors.ts";
 import { assertClose, gradCheck, randomTensor } from "../helpers.ts";
 
@@ -99,18 +99,29 @@ test("bad shapes and configurations name what is wrong", () => {
   assert.throws(() => new MultiHeadAttention({ dModel: 10, heads: 3 }), (e: Error) => e instanceof ConfigError && /not divisible by 3 heads/.test(e.message));
 });
 
-test("inference reads the heads in place (no permutes) and gives the same bits as the recorded path; tokenMajor refuses gradients", () => {
+test("attention reads the heads in place (no permutes) in inference and training: the same bits and gradients as splitting them", () => {
   const rng = new Rng(17);
   const mha = new MultiHeadAttention({ dModel: 24, heads: 4, rng });
   const x = randomTensor([3, 7, 24], rng);
   const attentionMask = maskFromLengths([7, 4, 1], 7);
+  // A gate of ones takes the other path (split heads, the fused op on (batch, heads, n, d), merge) and multiplies by exactly 1.
+  const split = ones([4]);
   for (const needWeights of [false, true]) {
     const inPlace = noGrad(() => mha.forward(x, { attentionMask, needWeights }));
-    const recorded = mha.forward(x, { attentionMask, needWeights }); // parameters require grad: split, fused op, merge
-    assert.deepEqual(Array.from(inPlace.output.data), Array.from(recorded.output.data), `output (needWeights ${needWeights})`);
-    if (needWeights) assert.deepEqual(Array.from(inPlace.weights!.data), Array.from(recorded.weights!.data), "weights");
+    const splitHeads = noGrad(() => mha.forward(x, { attentionMask, needWeights, headGate: split }));
+    assert.deepEqual(Array.from(inPlace.output.data), Array.from(splitHeads.output.data), `output (needWeights ${needWeights})`);
+    if (needWeights) assert.deepEqual(Array.from(inPlace.weights!.data), Array.from(splitHeads.weights!.data), "weights");
   }
+  const dOut = randomTensor([3, 7, 24], rng);
+  const gradients = (headGate?: Tensor): number[][] => {
+    const input = new Tensor(x.data.slice(), x.shape).requireGrad();
+    for (const p of mha.parameters()) p.grad = null;
+    ops.sum(ops.mul(mha.forward(input, { attentionMask, headGate }).output, dOut)).backward();
+    return [input, ...mha.parameters()].map((t) => Array.from(t.grad!.data));
+  };
+  const inPlace = gradients();
+  assert.ok(inPlace[0].some((g) => g !== 0), "the input gets a gradient");
+  assert.deepEqual(inPlace, gradients(split), "gradients of the input and of every parameter");
   const q = randomTensor([2, 5, 3, 4], rng);
-  assert.throws(() => ops.scaledDotProductAttention(q, q, q, { tokenMajor: true }), (e: Error) => e instanceof ConfigError && /tokenMajor is for inference/.test(e.message));
   assert.throws(() => noGrad(() => ops.scaledDotProductAttention(q, randomTensor([2, 5, 2, 4], rng), q, { tokenMajor: true })), ShapeError, "K with other heads");
 });

@@ -17,20 +17,23 @@ function additiveAt(p: AttentionParams, b: number, h: number, i: number, j: numb
   return p.additiveMask[b * sb + h * sh + i * si + j * sj];
 }
 
+/** Row r (query or key, of n) of head h in batch row b: (b, h, r) in the usual layout, (b, r, h) when token-major. */
+function rowOf(p: AttentionParams, b: number, h: number, r: number, n: number): number {
+  return p.tokenMajor ? (b * n + r) * p.heads + h : (b * p.heads + h) * n + r;
+}
+
 /** Forward pass; see Backend.attention. `scores` receives Q·Kᵀ × scale before any mask. */
 export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: AttentionParams,
   probs: Float32Array | null, scores: Float32Array | null): void {
   const { batch, heads, nQ, nK, dK, dV, scale } = p;
-  // Row r (query or key) of head h in batch row b: (b, h, r) in the usual layout, (b, r, h) when token-major.
-  const row = (b: number, h: number, r: number, n: number): number => (p.tokenMajor ? (b * n + r) * heads + h : (b * heads + h) * n + r);
   const logits = new Float64Array(nK);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       const bh = b * heads + h;
       for (let i = 0; i < nQ; i++) {
-        const qRow = row(b, h, i, nQ) * dK;
+        const qRow = rowOf(p, b, h, i, nQ) * dK;
         for (let j = 0; j < nK; j++) {
-          const kRow = row(b, h, j, nK) * dK;
+          const kRow = rowOf(p, b, h, j, nK) * dK;
           let dot = 0;
           for (let c = 0; c < dK; c++) dot += q[qRow + c] * k[kRow + c];
           const s = dot * scale;
@@ -45,14 +48,14 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, out
           logits[j] = max === -Infinity ? 0 : Math.exp(logits[j] - max);
           sum += logits[j];
         }
-        const outRow = row(b, h, i, nQ) * dV;
+        const outRow = rowOf(p, b, h, i, nQ) * dV;
         for (let c = 0; c < dV; c++) out[outRow + c] = 0;
         const acc = new Float64Array(dV);
         for (let j = 0; j < nK; j++) {
           const pj = sum === 0 ? 0 : logits[j] / sum; // 0 only when every key is masked; a NaN stays NaN
           if (probs) probs[(bh * nQ + i) * nK + j] = pj;
           if (pj === 0) continue;
-          const vRow = row(b, h, j, nK) * dV;
+          const vRow = rowOf(p, b, h, j, nK) * dV;
           for (let c = 0; c < dV; c++) acc[c] += pj * v[vRow + c];
         }
         for (let c = 0; c < dV; c++) out[outRow + c] = acc[c];
@@ -74,25 +77,26 @@ export function attentionBackward(q: Float32Array, k: Float32Array, v: Float32Ar
   const dvAcc = dv ? new Float64Array(dv.length) : null;
   const dS = new Float64Array(nK);
   for (let bh = 0; bh < batch * heads; bh++) {
+    const [b, h] = [Math.floor(bh / heads), bh % heads];
     for (let i = 0; i < nQ; i++) {
       const pRow = (bh * nQ + i) * nK;
-      const oRow = (bh * nQ + i) * dV;
+      const oRow = rowOf(p, b, h, i, nQ) * dV;
       let rowDot = 0;
       for (let j = 0; j < nK; j++) {
-        const vRow = (bh * nK + j) * dV;
+        const vRow = rowOf(p, b, h, j, nK) * dV;
         let dP = 0;
         for (let c = 0; c < dV; c++) dP += dOut[oRow + c] * v[vRow + c];
         dS[j] = dP;
         rowDot += dP * probs[pRow + j];
         if (dvAcc) for (let c = 0; c < dV; c++) dvAcc[vRow + c] += probs[pRow + j] * dOut[oRow + c];
       }
-      const qRow = (bh * nQ + i) * dK;
+      const qRow = rowOf(p, b, h, i, nQ) * dK;
       const dqRow = new Float64Array(dK);
       for (let j = 0; j < nK; j++) {
         const ds = probs[pRow + j] * (dS[j] - rowDot);
         if (dScores) dScores[pRow + j] = ds;
         if (ds === 0) continue;
-        const kRow = (bh * nK + j) * dK;
+        const kRow = rowOf(p, b, h, j, nK) * dK;
         for (let c = 0; c < dK; c++) dqRow[c] += ds * k[kRow + c];
         if (dkAcc) for (let c = 0; c < dK; c++) dkAcc[kRow + c] += ds * q[qRow + c] * scale;
       }

@@ -369,7 +369,7 @@ export class WasmBackend implements Backend {
     const workBytes = this.helpers.attentionBackwardWorkBytes(nQ, nK, dScores ? 1 : 0);
     const work = a.alloc(threads * workBytes);
     this.run("attentionBackward", [batch, heads, nQ, nK, dK, dV, p.scale, qp, kp, vp, pp, dop, dqp, dkp, dvp, dsp,
-      work, workBytes], threads);
+      work, workBytes, p.tokenMajor ? 1 : 0], threads);
     if (dq) a.getF32(dqp, dq.subarray(0, pairs * nQ * dK));
     if (dk) a.getF32(dkp, dk.subarray(0, pairs * nK * dK));
     if (dv) a.getF32(dvp, dv.subarray(0, pairs * nK * dV));

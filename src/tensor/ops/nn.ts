@@ -1,7 +1,7 @@
 /** The neural-network ops: softmax, LayerNorm, embedding lookup, masking, dropout and attention. */
 import type { AttentionParams } from "../../backend/backend.ts";
 import { needsGrad } from "../autograd.ts";
-import { ConfigError, ShapeError, formatShape } from "../../errors.ts";
+import { ShapeError, formatShape } from "../../errors.ts";
 import type { Rng } from "../random.ts";
 import { type Shape, broadcastShapes, broadcastStrides, sameShape, sizeOf } from "../shape.ts";
 import { type IndexTensor, Tensor } from "../tensor.ts";
@@ -165,8 +165,8 @@ export interface AttentionOptions {
   needScores?: boolean;
   /**
    * Q, K, V and the output are (batch, n, heads, d), the layout of the Q/K/V projections reshaped, rather than
-   * (batch, heads, n, d): the kernel reads each head in place, so the caller needs no permutes. Inference only
-   * (no gradient recorded); weights and scores stay (batch, heads, nQ, nK).
+   * (batch, heads, n, d): the kernel reads each head in place, and the backward pass writes dQ, dK, dV in place,
+   * so the caller needs no permutes. Weights and scores stay (batch, heads, nQ, nK).
    */
   tokenMajor?: boolean;
 }
@@ -224,7 +224,6 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   };
   const inputs = additive ? [q, k, v, additive] : [q, k, v];
   const recording = needsGrad(inputs);
-  if (recording && tokenMajor) throw new ConfigError("attention: tokenMajor is for inference; run it inside noGrad(() => …), or use the (batch, heads, n, d) layout");
   const out = floatsToOverwrite(batch * heads * nQ * dV);
   const probs = options.needWeights || recording ? floatsToOverwrite(batch * heads * nQ * nK) : null;
   const scores = options.needScores ? floatsToOverwrite(batch * heads * nQ * nK) : null;

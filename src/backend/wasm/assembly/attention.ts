@@ -184,37 +184,56 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
  * Thread `tid`'s share of the attention backward pass from the saved probabilities P, per (batch, head):
  * dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − rowsum(P ⊙ dP)); dQ = scale·dS·K; dK = scale·dSᵀ·Q.
  * dq, dk, dv, dScores are 0 when not wanted; dS goes to dScores when given, else to per-thread scratch.
+ * q, k, v, dOut and the gradients are laid out as in `attention` (`tokenMajor` or not); P and dScores are
+ * (batch, heads, nQ, nK). The products read and write through strides, so both layouts give the same bits.
  */
 export function attentionBackward(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i32, nK: i32, dK: i32, dV: i32,
   scale: f32, q: usize, k: usize, v: usize, probs: usize, dOut: usize, dq: usize, dk: usize, dv: usize,
-  dScores: usize, work: usize, workStride: i32): void {
+  dScores: usize, work: usize, workStride: i32, tokenMajor: bool): void {
   const myWork = work + <usize>tid * <usize>workStride;
   const dsScratch = myWork + <usize>gemmWorkBytes();
   const pairs = batch * heads;
   const first = shareStart(pairs, tid, threads);
   const last = shareStart(pairs, tid + 1, threads);
+  // Row strides of Q/K (and their gradients) and of V/dO/dV: a head's rows are heads·d apart when token-major.
+  const ldqk = tokenMajor ? heads * dK : dK;
+  const ldv = tokenMajor ? heads * dV : dV;
   for (let bh = first; bh < last; bh++) {
+    const b = bh / heads;
+    const h = bh % heads;
+    // Element offsets of this head's first Q row, K row, V row and output row.
+    const qAt = tokenMajor ? <usize>(b * nQ * heads + h) * <usize>dK : <usize>bh * <usize>nQ * <usize>dK;
+    const kAt = tokenMajor ? <usize>(b * nK * heads + h) * <usize>dK : <usize>bh * <usize>nK * <usize>dK;
+    const vAt = tokenMajor ? <usize>(b * nK * heads + h) * <usize>dV : <usize>bh * <usize>nK * <usize>dV;
+    const oAt = tokenMajor ? <usize>(b * nQ * heads + h) * <usize>dV : <usize>bh * <usize>nQ * <usize>dV;
     const pBh = probs + (<usize>bh * <usize>nQ * <usize>nK << 2);
-    const dOBh = dOut + (<usize>bh * <usize>nQ * <usize>dV << 2);
-    const qBh = q + (<usize>bh * <usize>nQ * <usize>dK << 2);
-    const kBh = k + (<usize>bh * <usize>nK * <usize>dK << 2);
-    if (dv) gemm(nK, dV, nQ, pBh, 1, nK, dOBh, dV, 1, dv + (<usize>bh * <usize>nK * <usize>dV << 2), dV, false, myWork);
+    const dOBh = dOut + (oAt << 2);
+    if (dv) gemm(nK, dV, nQ, pBh, 1, nK, dOBh, ldv, 1, dv + (vAt << 2), ldv, false, myWork);
     if (!dq && !dk && !dScores) continue;
     const dS = dScores ? dScores + (<usize>bh * <usize>nQ * <usize>nK << 2) : dsScratch;
-    gemm(nQ, nK, dV, dOBh, dV, 1, v + (<usize>bh * <usize>nK * <usize>dV << 2), 1, dV, dS, nK, false, myWork);
+    gemm(nQ, nK, dV, dOBh, ldv, 1, v + (vAt << 2), 1, ldv, dS, nK, false, myWork);
     for (let i = 0; i < nQ; i++) {
       const dRow = dS + (<usize>i * <usize>nK << 2);
       softmaxBackwardRow(pBh + (<usize>i * <usize>nK << 2), dRow, dRow, nK);
     }
     if (dq) {
-      const dqBh = dq + (<usize>bh * <usize>nQ * <usize>dK << 2);
-      gemm(nQ, dK, nK, dS, nK, 1, kBh, dK, 1, dqBh, dK, false, myWork);
-      scaleRow(dqBh, nQ * dK, scale);
+      const dqBh = dq + (qAt << 2);
+      gemm(nQ, dK, nK, dS, nK, 1, k + (kAt << 2), ldqk, 1, dqBh, ldqk, false, myWork);
+      scaleRows(dqBh, nQ, dK, ldqk, scale);
     }
     if (dk) {
-      const dkBh = dk + (<usize>bh * <usize>nK * <usize>dK << 2);
-      gemm(nK, dK, nQ, dS, 1, nK, qBh, dK, 1, dkBh, dK, false, myWork);
-      scaleRow(dkBh, nK * dK, scale);
+      const dkBh = dk + (kAt << 2);
+      gemm(nK, dK, nQ, dS, 1, nK, q + (qAt << 2), ldqk, 1, dkBh, ldqk, false, myWork);
+      scaleRows(dkBh, nK, dK, ldqk, scale);
     }
   }
+}
+
+/** Scales `rows` rows of `width` floats, `stride` floats apart, by `scale` (one call when they are contiguous). */
+function scaleRows(at: usize, rows: i32, width: i32, stride: i32, scale: f32): void {
+  if (stride === width) {
+    scaleRow(at, rows * width, scale);
+    return;
+  }
+  for (let i = 0; i < rows; i++) scaleRow(at + (<usize>i * <usize>stride << 2), width, scale);
 }
