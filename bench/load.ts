@@ -4,8 +4,8 @@
  *   L1  `tsformer inspect model.safetensors`: time and peak RSS to print a header (targets ≤ 300 ms, ≤ 100 MB)
  *   L2  `tsformer embed --model DIR "…"`: load + first embedding (targets ≤ 1,500 ms, peak ≤ 1.3 × the file)
  *   L3  `tsformer --help`: CLI start (target ≤ 300 ms)
- * Times are wall clock from spawn to exit (Node's start included, as a user sees it); peak RSS is the child's
- * maxRSS, reported by a preloaded exit hook. Rounds interleave the checks (and the CLIs, when several are given).
+ * Times are wall clock from spawn to exit (Node's start included, as a user sees it); peak RSS is the child's own
+ * high-water mark (Linux VmHWM, else maxRSS), reported by a preloaded exit hook. Rounds interleave the checks (and the CLIs, when several are given).
  *
  *   node --import tsx bench/load.ts [--runs N] [--quick] [--json] [--cli PATH]…   # e.g. --cli A --cli B: an A/B run
  */
@@ -32,8 +32,13 @@ const EMBED_MAX_FILE_MULTIPLE = 1.3;
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** The CLI users run; it runs the compiled dist/ (npm install builds it; `npm run build` after changes). */
 export const DEFAULT_CLI = join(ROOT, "bin", "tsformer.js");
-/** Preloaded into each child: prints its peak RSS (maxRSS, KiB on Linux) on stderr as it exits. */
-const PEAK_HOOK = "data:text/javascript,process.on('exit',()=>process.stderr.write(`\\n[peak-rss-kib] ${process.resourceUsage().maxRSS}\\n`))";
+/**
+ * Preloaded into each child: prints its peak RSS in KiB on stderr as it exits. VmHWM, not maxRSS: on Linux a child's
+ * maxRSS keeps the high-water mark of the parent's memory it was forked from (a `node -e 0` spawned by a 501 MiB
+ * process reported 462 MiB, its VmHWM 40 MiB). VmHWM belongs to the address space exec gave the child.
+ */
+const PEAK_HOOK = "data:text/javascript,import{readFileSync}from'node:fs';process.on('exit',()=>{let kib=process.resourceUsage().maxRSS;"
+  + "try{kib=Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status','utf8'))[1])}catch{}process.stderr.write(`\\n[peak-rss-kib] ${kib}\\n`)})";
 
 /** One check of one CLI over all rounds. */
 export interface LoadResult {
@@ -58,7 +63,7 @@ export interface LoadBenchOptions {
 }
 
 /** Runs one CLI call; returns its wall time, peak RSS, or the first line of what went wrong. */
-function timeCall(cli: string, args: string[]): { ms: number; peakKiB: number } | { error: string } {
+export function timeCall(cli: string, args: string[]): { ms: number; peakKiB: number } | { error: string } {
   const start = performance.now();
   const r = spawnSync(process.execPath, ["--import", PEAK_HOOK, cli, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
   const ms = performance.now() - start;
