@@ -29,6 +29,22 @@ export function attentionBackwardWorkBytes(nQ: i32, nK: i32, withDScores: bool):
 }
 
 /**
+ * Byte address of head h's first row (of n rows, d floats each) in batch row b, in the layout (batch, heads, n, d),
+ * or (batch, n, heads, d) when `tokenMajor` (the projections' own layout); rows are `rowStride` floats apart.
+ */
+// @ts-ignore: decorator
+@inline function headStart(base: usize, tokenMajor: bool, b: i32, h: i32, heads: i32, n: i32, d: i32): usize {
+  const row = tokenMajor ? <usize>(b * n * heads + h) : <usize>(b * heads + h) * <usize>n;
+  return base + (row * <usize>d << 2);
+}
+
+/** Floats between consecutive rows of one head: d, or heads·d when token-major. */
+// @ts-ignore: decorator
+@inline function rowStride(tokenMajor: bool, heads: i32, d: i32): i32 {
+  return tokenMajor ? heads * d : d;
+}
+
+/**
  * Scales one row of raw scores in place, writes them to `scoresRow` when non-zero, adds the additive mask
  * (row pointer, element step `addStep`), sets masked entries to −∞ and returns the row maximum.
  * `j0` is the row's first key index; `keep` holds −1 / 0 per key (0 when there is no key mask).
@@ -98,10 +114,8 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
   const pairs = batch * heads;
   const first = shareStart(pairs, tid, threads);
   const last = shareStart(pairs, tid + 1, threads);
-  const ldq = tokenMajor ? heads * dK : dK;
-  const ldk = tokenMajor ? heads * dK : dK;
-  const ldv = tokenMajor ? heads * dV : dV;
-  const ldo = tokenMajor ? heads * dV : dV;
+  const ldqk = rowStride(tokenMajor, heads, dK); // Q and K
+  const ldv = rowStride(tokenMajor, heads, dV); // V and the output
   let keepBatch = -1;
   for (let bh = first; bh < last; bh++) {
     const b = bh / heads;
@@ -111,16 +125,15 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
       keepBatch = b;
     }
     const keepPtr = keyMask ? keep : 0;
-    // (batch, heads, n, d), or tokenMajor (batch, n, heads, d): a head's rows are then heads·d apart
-    const qBh = q + (tokenMajor ? <usize>(b * nQ * heads + h) * <usize>dK << 2 : <usize>bh * <usize>nQ * <usize>dK << 2);
-    const kBh = k + (tokenMajor ? <usize>(b * nK * heads + h) * <usize>dK << 2 : <usize>bh * <usize>nK * <usize>dK << 2);
-    const vBh = v + (tokenMajor ? <usize>(b * nK * heads + h) * <usize>dV << 2 : <usize>bh * <usize>nK * <usize>dV << 2);
-    const oBh = out + (tokenMajor ? <usize>(b * nQ * heads + h) * <usize>dV << 2 : <usize>bh * <usize>nQ * <usize>dV << 2);
+    const qBh = headStart(q, tokenMajor, b, h, heads, nQ, dK);
+    const kBh = headStart(k, tokenMajor, b, h, heads, nK, dK);
+    const vBh = headStart(v, tokenMajor, b, h, heads, nK, dV);
+    const oBh = headStart(out, tokenMajor, b, h, heads, nQ, dV);
     const addBh = add ? add + (<usize>(b * as0 + h * as1) << 2) : 0;
     if (probs) {
       const pBh = probs + (<usize>bh * <usize>nQ * <usize>nK << 2);
       const sBh = scores ? scores + (<usize>bh * <usize>nQ * <usize>nK << 2) : 0;
-      gemm(nQ, nK, dK, qBh, ldq, 1, kBh, 1, ldk, pBh, nK, false, myWork);
+      gemm(nQ, nK, dK, qBh, ldqk, 1, kBh, 1, ldqk, pBh, nK, false, myWork);
       for (let i = 0; i < nQ; i++) {
         const row = pBh + (<usize>i * <usize>nK << 2);
         const addRow = add ? addBh + (<usize>(i * as2) << 2) : 0;
@@ -132,7 +145,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
         const sum = expShifted(row, row, nK, mx);
         scaleRow(row, nK, <f32>(1 / sum));
       }
-      gemm(nQ, dV, nK, pBh, nK, 1, vBh, ldv, 1, oBh, ldo, false, myWork);
+      gemm(nQ, dV, nK, pBh, nK, 1, vBh, ldv, 1, oBh, ldv, false, myWork);
       continue;
     }
     for (let i0 = 0; i0 < nQ; i0 += BQ) {
@@ -145,7 +158,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
       const kEnd = causal ? min(nK, i0 + bq) : nK; // causal: later key blocks are masked for every row
       for (let j0 = 0; j0 < kEnd; j0 += BK) {
         const bk = min(BK, kEnd - j0);
-        gemm(bq, bk, dK, qBh + (<usize>i0 * <usize>ldq << 2), ldq, 1, kBh + (<usize>j0 * <usize>ldk << 2), 1, ldk,
+        gemm(bq, bk, dK, qBh + (<usize>i0 * <usize>ldqk << 2), ldqk, 1, kBh + (<usize>j0 * <usize>ldqk << 2), 1, ldqk,
           sBlock, BK, false, myWork);
         for (let r = 0; r < bq; r++) {
           const i = i0 + r;
@@ -168,7 +181,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
       }
       for (let r = 0; r < bq; r++) {
         const l = load<f32>(rowSum + (<usize>r << 2));
-        const dst = oBh + (<usize>((i0 + r) * ldo) << 2);
+        const dst = oBh + (<usize>((i0 + r) * ldv) << 2);
         if (l > 0 || isNaN(l)) { // l = 0: every key masked (zeros); NaN: a NaN score, propagated
           memory.copy(dst, oAcc + (<usize>(r * dV) << 2), <usize>dV << 2);
           scaleRow(dst, dV, 1 / l);
@@ -195,35 +208,29 @@ export function attentionBackward(tid: i32, threads: i32, batch: i32, heads: i32
   const pairs = batch * heads;
   const first = shareStart(pairs, tid, threads);
   const last = shareStart(pairs, tid + 1, threads);
-  // Row strides of Q/K (and their gradients) and of V/dO/dV: a head's rows are heads·d apart when token-major.
-  const ldqk = tokenMajor ? heads * dK : dK;
-  const ldv = tokenMajor ? heads * dV : dV;
+  const ldqk = rowStride(tokenMajor, heads, dK); // Q, K and their gradients
+  const ldv = rowStride(tokenMajor, heads, dV); // V, dO and dV
   for (let bh = first; bh < last; bh++) {
     const b = bh / heads;
     const h = bh % heads;
-    // Element offsets of this head's first Q row, K row, V row and output row.
-    const qAt = tokenMajor ? <usize>(b * nQ * heads + h) * <usize>dK : <usize>bh * <usize>nQ * <usize>dK;
-    const kAt = tokenMajor ? <usize>(b * nK * heads + h) * <usize>dK : <usize>bh * <usize>nK * <usize>dK;
-    const vAt = tokenMajor ? <usize>(b * nK * heads + h) * <usize>dV : <usize>bh * <usize>nK * <usize>dV;
-    const oAt = tokenMajor ? <usize>(b * nQ * heads + h) * <usize>dV : <usize>bh * <usize>nQ * <usize>dV;
     const pBh = probs + (<usize>bh * <usize>nQ * <usize>nK << 2);
-    const dOBh = dOut + (oAt << 2);
-    if (dv) gemm(nK, dV, nQ, pBh, 1, nK, dOBh, ldv, 1, dv + (vAt << 2), ldv, false, myWork);
+    const dOBh = headStart(dOut, tokenMajor, b, h, heads, nQ, dV);
+    if (dv) gemm(nK, dV, nQ, pBh, 1, nK, dOBh, ldv, 1, headStart(dv, tokenMajor, b, h, heads, nK, dV), ldv, false, myWork);
     if (!dq && !dk && !dScores) continue;
     const dS = dScores ? dScores + (<usize>bh * <usize>nQ * <usize>nK << 2) : dsScratch;
-    gemm(nQ, nK, dV, dOBh, ldv, 1, v + (vAt << 2), 1, ldv, dS, nK, false, myWork);
+    gemm(nQ, nK, dV, dOBh, ldv, 1, headStart(v, tokenMajor, b, h, heads, nK, dV), 1, ldv, dS, nK, false, myWork);
     for (let i = 0; i < nQ; i++) {
       const dRow = dS + (<usize>i * <usize>nK << 2);
       softmaxBackwardRow(pBh + (<usize>i * <usize>nK << 2), dRow, dRow, nK);
     }
     if (dq) {
-      const dqBh = dq + (qAt << 2);
-      gemm(nQ, dK, nK, dS, nK, 1, k + (kAt << 2), ldqk, 1, dqBh, ldqk, false, myWork);
+      const dqBh = headStart(dq, tokenMajor, b, h, heads, nQ, dK);
+      gemm(nQ, dK, nK, dS, nK, 1, headStart(k, tokenMajor, b, h, heads, nK, dK), ldqk, 1, dqBh, ldqk, false, myWork);
       scaleRows(dqBh, nQ, dK, ldqk, scale);
     }
     if (dk) {
-      const dkBh = dk + (kAt << 2);
-      gemm(nK, dK, nQ, dS, 1, nK, q + (qAt << 2), ldqk, 1, dkBh, ldqk, false, myWork);
+      const dkBh = headStart(dk, tokenMajor, b, h, heads, nK, dK);
+      gemm(nK, dK, nQ, dS, 1, nK, headStart(q, tokenMajor, b, h, heads, nQ, dK), ldqk, 1, dkBh, ldqk, false, myWork);
       scaleRows(dkBh, nK, dK, ldqk, scale);
     }
   }
