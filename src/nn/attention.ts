@@ -153,7 +153,7 @@ export class MultiHeadAttention extends Module {
     trace?.record("k_proj", kProj);
     trace?.record("v_proj", vProj);
     const stepByStep = trace !== undefined || this.scoring === "additive" || (this.training && this.attnDropout.p > 0);
-    if (!stepByStep && !call.headGate) return this.attendInPlace(qProj, kProj, vProj, call);
+    if (!stepByStep) return this.attendInPlace(qProj, kProj, vProj, call);
     // Q01/Q06: h heads, each attending in its own d_k-wide subspace.
     const q = this.splitHeads(qProj);
     const k = this.splitHeads(kProj);
@@ -161,10 +161,8 @@ export class MultiHeadAttention extends Module {
     trace?.record("q", q);
     trace?.record("k", k);
     trace?.record("v", v);
-    const { heads, weights } = stepByStep
-      ? this.attendStepByStep(q, k, v, call)
-      : this.attendFused(q, k, v, call);
-    const gated = call.headGate ? mul(heads, this.gateShape(call.headGate, q.shape[0])) : heads;
+    const { heads, weights } = this.attendStepByStep(q, k, v, call);
+    const gated = call.headGate ? mul(heads, this.gateShape(call.headGate, q.shape[0], false)) : heads;
     trace?.record("head_outputs", gated);
     // Q06: concatenate the heads, then W_O projects h·d_v back to d_model.
     const context = this.mergeHeads(gated);
@@ -174,20 +172,23 @@ export class MultiHeadAttention extends Module {
     return { output, weights: call.needWeights ? weights : null };
   }
 
-  /** A (heads) or (batch, heads) gate as (1 or batch, heads, 1, 1), so it scales every row of a head's output. */
-  private gateShape(gate: Tensor, batch: number): Tensor {
+  /**
+   * A (heads) or (batch, heads) gate shaped to scale every row of a head's output: (1 or batch, heads, 1, 1), or
+   * (1 or batch, 1, heads, 1) for outputs laid out (batch, n, heads, d) (`tokenMajor`).
+   */
+  private gateShape(gate: Tensor, batch: number, tokenMajor: boolean): Tensor {
     const rows = gate.rank === 1 ? 1 : gate.shape[0];
     if (gate.shape[gate.rank - 1] !== this.heads || gate.rank > 2 || (rows !== 1 && rows !== batch)) {
       throw new ShapeError(`attention: headGate must be (${this.heads}) or (${batch}, ${this.heads}), got ${formatShape(gate.shape)}`);
     }
-    return reshape(gate, [rows, this.heads, 1, 1]);
+    return reshape(gate, tokenMajor ? [rows, 1, this.heads, 1] : [rows, this.heads, 1, 1]);
   }
 
   /**
-   * Nothing to trace, gate or drop out: the same fused kernel reads each head straight from the projections'
-   * (batch, n, h·d) layout and writes the concatenated heads, and its backward pass writes dQ, dK, dV there too, so
-   * splitting and merging the heads (two permutes each way, ~5 % of a BERT forward pass) is skipped, in inference and
-   * in training. The arithmetic is the same, so are the bits.
+   * Nothing to trace or drop out, dot-product scores: one fused kernel (scores, scale, mask, softmax, ·V) reads each
+   * head straight from the projections' (batch, n, h·d) layout and writes the concatenated heads, and its backward
+   * pass writes dQ, dK, dV there too, so the heads are never split or merged by permutes (~5 % of a BERT forward
+   * pass), in inference or in training. A head gate scales the output in that layout.
    */
   private attendInPlace(qProj: Tensor, kProj: Tensor, vProj: Tensor, call: AttentionCall): AttentionOutput {
     const [batch, nQ] = qProj.shape;
@@ -201,20 +202,9 @@ export class MultiHeadAttention extends Module {
       needWeights: call.needWeights ?? false,
       tokenMajor: true,
     });
-    const output = this.outProj.forward(reshape(r.output, [batch, nQ, this.heads * this.headDim]));
+    const heads = call.headGate ? mul(r.output, this.gateShape(call.headGate, batch, true)) : r.output;
+    const output = this.outProj.forward(reshape(heads, [batch, nQ, this.heads * this.headDim]));
     return { output, weights: call.needWeights ? r.weights : null };
-  }
-
-  /** The fused kernel: scores, scale, mask, softmax and ·V in one op. */
-  private attendFused(q: Tensor, k: Tensor, v: Tensor, call: AttentionCall): { heads: Tensor; weights: Tensor | null } {
-    const r = scaledDotProductAttention(q, k, v, {
-      scale: this.scale,
-      keyMask: call.attentionMask ?? null,
-      causal: call.causal ?? false,
-      additiveMask: call.additiveMask ?? null,
-      needWeights: call.needWeights ?? false,
-    });
-    return { heads: r.output, weights: r.weights };
   }
 
   /** The same computation as separate ops, each step recorded: the formula of the paper, line by line. */
