@@ -5,7 +5,8 @@
  *   L2  `tsformer embed --model DIR "…"`: load + first embedding (targets ≤ 1,500 ms, peak ≤ 1.3 × the file)
  *   L3  `tsformer --help`: CLI start (target ≤ 300 ms)
  * Times are wall clock from spawn to exit (Node's start included, as a user sees it); peak RSS is the child's own
- * high-water mark (Linux VmHWM, else maxRSS), reported by a preloaded exit hook. Rounds interleave the checks (and the CLIs, when several are given).
+ * high-water mark (Linux VmHWM, else maxRSS), reported by a preloaded exit hook. Rounds interleave the checks (and
+ * the CLIs, when several are given).
  *
  *   node --import tsx bench/load.ts [--runs N] [--quick] [--json] [--cli PATH]…   # e.g. --cli A --cli B: an A/B run
  */

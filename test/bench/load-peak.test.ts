@@ -18,8 +18,8 @@ test("timeCall reports the child's peak RSS, not the parent's memory it was fork
     const r = timeCall(noop, []);
     assert.ok("peakKiB" in r, `the child ran: ${"error" in r ? r.error : ""}`);
     assert.ok(r.peakKiB > 1024, `a Node process has a peak of more than 1 MiB (got ${r.peakKiB} KiB)`);
-    assert.ok(r.peakKiB < 200 * 1024, `an empty script peaked at ${Math.round(r.peakKiB / 1024)} MiB while this process held ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
-    assert.equal(held[held.length - 1], 1);
+    // The message reads `held`, so it stays reachable until the child has run.
+    assert.ok(r.peakKiB < 200 * 1024, `an empty script peaked at ${Math.round(r.peakKiB / 1024)} MiB while this process held ${held.byteLength >> 20} MiB of one array`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
