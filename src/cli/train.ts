@@ -13,6 +13,7 @@ interface TrainFlags extends LoopFlags {
   freezeEmbeddings?: boolean;
   freezeLayers?: string;
   layerDecay?: string;
+  adversarial?: string;
   head?: TrainConfig["head"];
   reinit?: boolean;
   weightDecay?: string;
@@ -30,6 +31,7 @@ function flagsToConfig(f: TrainFlags): unknown {
     initFrom: f.initFrom,
     freeze: { embeddings: f.freezeEmbeddings, layers: intFlag(f.freezeLayers, "--freeze-layers") },
     layerDecay: numFlag(f.layerDecay, "--layer-decay"),
+    adversarial: numFlag(f.adversarial, "--adversarial"),
     head: f.head,
     reinit: f.reinit,
     tokenizer: { maxLength: intFlag(f.maxLength, "--max-length") },
@@ -57,6 +59,7 @@ export function registerTrain(program: Command): void {
     .option("--freeze-embeddings", "keep the embedding tables and their LayerNorm as loaded")
     .option("--freeze-layers <n>", "keep the bottom n encoder layers as loaded")
     .option("--layer-decay <factor>", "layer-wise lr decay: layer i of L trains at lr·factor^(L−i), embeddings at lr·factor^(L+1)")
+    .option("--adversarial <ε>", "adversarial training on the word embeddings (Miyato et al. 2017): perturbation size as a fraction of each sentence's word-vector norm (0: off)")
     .option("--reinit", "with --init-from: the folder's architecture, vocabulary and tokenizer from random weights (the no-pretraining ablation)")
     .option("--head <mode>", "with --init-from: auto (keep the folder's head when it knows the data's labels), keep or new")
     .option("--max-length <n>", "longest input in tokens, [CLS]/[SEP] included (with --init-from: at most the position table)")

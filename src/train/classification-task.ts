@@ -1,5 +1,8 @@
 /** Sequence classification as a training task: cross-entropy on the head's logits, accuracy on dev (see loop.ts). */
 import { type Batch, type EncodedExample, batchesPerEpoch, epochBatches } from "./batching.ts";
+import type { TransformerEncoderModel } from "../nn/model.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { adversarialLoss } from "./adversarial.ts";
 import { type ClassifierModel, type EvalResult, classifierLogits, correctPredictions, evaluate } from "./evaluate.ts";
 import type { BestResult, StepLoss, TrainingTask } from "./loop.ts";
 import { crossEntropy } from "./losses.ts";
@@ -10,10 +13,10 @@ export class ClassificationTask implements TrainingTask {
   readonly stepsPerEpoch: number;
 
   constructor(
-    private readonly model: ClassifierModel,
+    private readonly model: ClassifierModel & TransformerEncoderModel,
     private readonly train: readonly EncodedExample[],
     private readonly dev: readonly EncodedExample[] | null,
-    private readonly options: { batchSize: number; seed: number; padId: number; labelSmoothing: number },
+    private readonly options: { batchSize: number; seed: number; padId: number; labelSmoothing: number; adversarial: number },
   ) {
     this.examples = train.length;
     this.stepsPerEpoch = batchesPerEpoch(train.length, options.batchSize);
@@ -23,10 +26,15 @@ export class ClassificationTask implements TrainingTask {
     return epochBatches(this.train, this.options.batchSize, this.options.seed, epoch, this.options.padId);
   }
 
+  /** Cross-entropy on the batch; with `adversarial` > 0, plus the loss on adversarially moved word vectors. */
   loss(batch: Batch): StepLoss {
+    const lossOf = (logits: Tensor): Tensor => crossEntropy(logits, batch.labels, { labelSmoothing: this.options.labelSmoothing });
+    if (this.options.adversarial > 0) {
+      const { logits, clean, perturbed } = adversarialLoss(this.model, batch.ids, batch.attentionMask, this.options.adversarial, lossOf);
+      return { loss: perturbed, reported: clean.item(), correct: correctPredictions(logits, batch.labels.data), counted: logits.shape[0] };
+    }
     const logits = classifierLogits(this.model, batch.ids, batch.attentionMask);
-    const correct = correctPredictions(logits, batch.labels.data);
-    return { loss: crossEntropy(logits, batch.labels, { labelSmoothing: this.options.labelSmoothing }), correct, counted: logits.shape[0] };
+    return { loss: lossOf(logits), correct: correctPredictions(logits, batch.labels.data), counted: logits.shape[0] };
   }
 
   evaluate(): EvalResult | null {

@@ -52,6 +52,11 @@ export interface TrainConfig {
   /** Global gradient-norm clipping; 0 turns it off. */
   clipNorm: number;
   labelSmoothing: number;
+  /**
+   * Adversarial training on the word embeddings (Miyato et al. 2017, adversarial.ts): the size ε of the perturbation
+   * as a fraction of each sequence's word-vector norm; 0 turns it off. Each step then costs about twice as much.
+   */
+  adversarial: number;
   /** Stop after this many epochs without a better dev accuracy; 0 never stops early. */
   patience: number;
   /** Also save a resumable checkpoint every this many steps (0: at the end of each epoch only). */
@@ -78,6 +83,7 @@ const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 1,
   clipNorm: 1,
   labelSmoothing: 0,
+  adversarial: 0,
   patience: 3,
   saveEvery: 0,
   maxSteps: 0,
@@ -172,6 +178,7 @@ export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
   check(typeof c.data.train === "string" && c.data.train.length > 0, "no training data: give --train FILE or a --config whose data.train names a file");
   checkLoopConfig(c, check);
   check(c.labelSmoothing >= 0 && c.labelSmoothing < 1, "labelSmoothing must be in [0, 1)");
+  check(Number.isFinite(c.adversarial) && c.adversarial >= 0, `adversarial must be a number ≥ 0 (0: off), got ${c.adversarial}`);
   const maxLength = c.tokenizer.maxLength;
   check(maxLength === undefined || (Number.isInteger(maxLength) && maxLength >= 3), "tokenizer.maxLength must be an integer ≥ 3");
   check(Number.isInteger(c.freeze.layers) && c.freeze.layers >= 0, `freeze.layers must be a non-negative integer, got ${c.freeze.layers}`);

@@ -32,8 +32,13 @@ export interface BestResult {
 
 /** A batch's loss and how many of its predictions were right (for the running training accuracy). */
 export interface StepLoss {
-  /** The scalar loss (the model in training mode). */
+  /**
+   * The scalar the loop backpropagates (the model in training mode). A task may have backpropagated other terms of
+   * its objective already: their gradients stay and add up (adversarial.ts).
+   */
   loss: Tensor;
+  /** The loss to report, where it is not `loss` (adversarial training reports the loss on the batch as it is). */
+  reported?: number;
   /** Predictions that were right, of `counted` (sequences for classification, masked tokens for masked-LM). */
   correct: number;
   counted: number;
@@ -262,13 +267,13 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
         optimizer.lr = run.schedule(s.step + 1);
         // Activations and gradients live in step memory until the update is done (src/tensor/memory.ts).
         const { lossValue, correct, counted, gradNorm } = withStepMemory(() => {
-          const { loss, correct, counted } = task.loss(batch);
-          optimizer.zeroGrad();
-          loss.backward();
+          optimizer.zeroGrad(); // before the task: it may backpropagate part of its objective itself (adversarial.ts)
+          const { loss, reported, correct, counted } = task.loss(batch);
+          loss.backward(); // adds to what the task backpropagated
           const gradNorm = settings.clipNorm > 0 ? clipGradNorm(run.trainable, settings.clipNorm) : 0;
           optimizer.step();
           optimizer.zeroGrad(); // the gradients are step memory: nothing may hold them past the step
-          return { lossValue: loss.item(), correct, counted, gradNorm };
+          return { lossValue: reported ?? loss.item(), correct, counted, gradNorm };
         });
         s.step++;
         s.batch++;

@@ -38,8 +38,8 @@ const RESUME_FIELDS = "data, vocabulary, model, optimizer, schedule, batch size,
 
 /** The parts of a config a resumed run must share with the original. */
 function fingerprint(c: TrainConfig): string {
-  const { data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, epochs, initFrom, freeze, layerDecay, head, reinit } = c;
-  return JSON.stringify({ data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, epochs, initFrom, freeze, layerDecay, head, reinit });
+  const { data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit } = c;
+  return JSON.stringify({ data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit });
 }
 
 /** Reads the training and dev sets; the dev set's labels are the training set's. */
@@ -76,7 +76,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const encode = (set: Dataset): EncodedExample[] =>
     set.examples.map((e) => ({ ids: encodeText(tokenizer, e.text, tokenizerSettings.maxLength), label: setup.classOf(e.label) }));
   const task = new ClassificationTask(model, encode(trainSet), devSet ? encode(devSet) : null, {
-    batchSize: config.batchSize, seed: config.seed, padId: model.config.padId, labelSmoothing: config.labelSmoothing,
+    batchSize: config.batchSize, seed: config.seed, padId: model.config.padId, labelSmoothing: config.labelSmoothing, adversarial: config.adversarial,
   });
   const numLayers = model.config.numLayers;
   const groups = trainableParameters(model, numLayers, { freezeEmbeddings: config.freeze.embeddings, freezeLayers: config.freeze.layers, layerDecay: config.layerDecay });
