@@ -29,6 +29,8 @@ export interface BuildWebOptions {
   out?: string;
   /** The default model's folder; null builds a site without one (visitors open their own). */
   model?: string | null;
+  /** The notes' encoder offered beside the default (default models/notes-encoder when it exists); null builds a site without one. */
+  notesModel?: string | null;
   /** The BertForMaskedLM folder of the fill-mask view (default models/mlm when it exists); null builds a site without one. */
   maskedLm?: string | null;
   /** Folder of `tsformer lab` results; a missing or empty folder means none. */
@@ -71,13 +73,23 @@ export function defaultModelDir(option?: string | null): string | null {
   return null;
 }
 
-/** The masked-LM folder to ship: the option, or models/mlm when it exists. */
-export function maskedLmDir(option?: string | null): string | null {
+/** A shipped folder: the option, or `models/<fallback>` when it exists; null for none. */
+function shippedModelDir(option: string | null | undefined, fallback: string): string | null {
   if (option === null) return null;
-  const dir = option ?? join(ROOT, "models", "mlm");
+  const dir = option ?? join(ROOT, "models", fallback);
   if (existsSync(join(dir, "config.json"))) return resolve(dir);
   if (option !== undefined) throw new Error(`build-web: ${dir} is not a model folder (no config.json)`);
   return null;
+}
+
+/** The masked-LM folder to ship: the option, or models/mlm when it exists. */
+export function maskedLmDir(option?: string | null): string | null {
+  return shippedModelDir(option, "mlm");
+}
+
+/** The notes' encoder to ship beside the default: the option, or models/notes-encoder when it exists. */
+export function notesModelDir(option?: string | null): string | null {
+  return shippedModelDir(option, "notes-encoder");
 }
 
 /** Clears the output folder: web/dist, an empty folder or an earlier build (with site.json); refuses any other. */
@@ -91,7 +103,7 @@ function prepareOut(out: string): void {
 }
 
 /** Copies a model's files into out/models/<place> (the engine's files only); returns its manifest entry. */
-function copyModelFiles(dir: string, out: string, place: "default" | "mlm"): { name: string; files: string[] } {
+function copyModelFiles(dir: string, out: string, place: "default" | "notes-encoder" | "mlm"): { name: string; files: string[] } {
   const wanted = ["config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"];
   const files = wanted.filter((f) => existsSync(join(dir, f)));
   const target = join(out, "models", place);
@@ -100,10 +112,10 @@ function copyModelFiles(dir: string, out: string, place: "default" | "mlm"): { n
   return { name: basename(dir), files };
 }
 
-/** Copies the model's files into out/models/default after checking that the engine loads it. */
-function copyModel(dir: string, out: string): SiteManifest["defaultModel"] {
+/** Copies a classifier's files into out/models/<place> after checking that the engine loads it. */
+function copyModel(dir: string, out: string, place: "default" | "notes-encoder"): { name: string; files: string[] } {
   loadBertSync(dir); // the site must not ship a model the page cannot load
-  return copyModelFiles(dir, out, "default");
+  return copyModelFiles(dir, out, place);
 }
 
 /** Copies a BertForMaskedLM folder into out/models/mlm after checking that the engine loads it with its masked-LM head. */
@@ -149,6 +161,7 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebR
   const out = resolve(options.out ?? join(WEB, "dist"));
   const modelDir = defaultModelDir(options.model);
   const mlmDir = maskedLmDir(options.maskedLm);
+  const notesDir = notesModelDir(options.notesModel);
   if (!existsSync(join(ROOT, "src/backend/wasm/generated/kernels.ts"))) {
     execFileSync(process.execPath, [join(ROOT, "scripts/build-wasm.mjs")], { stdio: "inherit" }); // the kernels are generated, git-ignored
   }
@@ -171,7 +184,8 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebR
   copyFileSync(join(WEB, "index.html"), join(out, "index.html"));
   copyFileSync(join(WEB, "style.css"), join(out, "style.css"));
   const manifest: SiteManifest = {
-    defaultModel: modelDir ? copyModel(modelDir, out) : null,
+    defaultModel: modelDir ? copyModel(modelDir, out, "default") : null,
+    notesModel: notesDir ? copyModel(notesDir, out, "notes-encoder") : null,
     maskedLmModel: mlmDir ? copyMaskedLm(mlmDir, out) : null,
     lab: copyLab(resolve(options.lab ?? join(ROOT, "docs", "lab")), out),
   };
@@ -200,8 +214,10 @@ function parseArgs(argv: string[]): BuildWebOptions {
     else if (arg === "--no-model") options.model = null;
     else if (arg === "--masked-lm") options.maskedLm = value();
     else if (arg === "--no-masked-lm") options.maskedLm = null;
+    else if (arg === "--notes-model") options.notesModel = value();
+    else if (arg === "--no-notes-model") options.notesModel = null;
     else if (arg === "--lab") options.lab = value();
-    else throw new Error(`build-web: unknown option ${arg} (use --out DIR, --model DIR, --no-model, --masked-lm DIR, --no-masked-lm, --lab DIR)`);
+    else throw new Error(`build-web: unknown option ${arg} (use --out DIR, --model DIR, --no-model, --notes-model DIR, --no-notes-model, --masked-lm DIR, --no-masked-lm, --lab DIR)`);
   }
   return options;
 }

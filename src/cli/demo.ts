@@ -3,22 +3,25 @@
  * shapes and statistics, every head's attention as a heat map, and the sentiment prediction.
  */
 import type { Command } from "commander";
+import type { EncoderModelConfig } from "../nn/model.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { loadClassifier } from "./evaluate.ts";
 import { heatmap, shapeText, stats } from "./format.ts";
-import { defaultModelDir } from "./model-default.ts";
 import { type GlobalOptions, runCommand } from "./run.ts";
 
 /** Q01's example: "it" should attend to "animal". */
 const DEMO_SENTENCE = "The animal didn't cross the street because it was too tired";
 
-/** The rows of the step table: a label and the trace entry it shows. */
-function steps(layers: number): [string, string][] {
+/** The rows of the step table: a label and the trace entry it shows (a step the model does not have is not traced). */
+function steps(e: EncoderModelConfig): [string, string][] {
   const rows: [string, string][] = [
     ["1  embedding lookup", "embedding.lookup"],
     ["   × √d_model (Q08)", "embedding.scaled"],
-    ["2  + positional encoding", "x0"],
   ];
-  for (let l = 0; l < layers; l++) {
+  // BERT adds learned positions and token types, then normalises the sum; the notes' encoder adds sinusoids only.
+  if (e.embeddingNorm) rows.push(["2  + positions, + token types", "embeddings_sum"], ["   LayerNorm", "x0"]);
+  else rows.push([`2  + ${e.positional} positions`, "x0"]);
+  for (let l = 0; l < e.numLayers; l++) {
     const p = `encoder.layers.${l}.`;
     rows.push(
       [`L${l} 3  Q per head (Q02, Q06)`, `${p}self_attn.q`],
@@ -42,16 +45,15 @@ export function registerDemo(program: Command): void {
     .command("demo")
     .description("the shipped model on a sentence, step by step, with attention heat maps and the prediction")
     .argument("[sentence]", "the text to run", DEMO_SENTENCE)
-    .option("--model <dir>", "a tsformer classifier checkpoint (default: the shipped model)")
+    .option("--model <dir>", "a classifier folder: Hugging Face BertForSequenceClassification or tsformer's own (default: the shipped model)")
     .option("--layer <n>", "show only this layer's attention heads")
     .action(async (sentence: string, options: { model?: string; layer?: string }) => {
       await runCommand(program.opts<GlobalOptions>(), async () => {
-        const [{ Trace }, { loadCheckpoint }, { encodeText }, { maskFromLengths }, { softmax }, { indexTensor, noGrad }] = await Promise.all([
-          import("../nn/trace.ts"), import("../models/tsformer-checkpoint.ts"), import("../train/evaluate.ts"), import("../nn/masks.ts"),
-          import("../tensor/ops/nn.ts"), import("../tensor/index.ts"),
+        const [{ Trace }, { encodeText }, { maskFromLengths }, { softmax }, { indexTensor, noGrad }] = await Promise.all([
+          import("../nn/trace.ts"), import("../train/evaluate.ts"), import("../nn/masks.ts"), import("../tensor/ops/nn.ts"), import("../tensor/index.ts"),
         ]); // on use: the CLI starts without the engine
-        const { model, tokenizer, config } = loadCheckpoint(options.model ?? defaultModelDir());
-        const ids = encodeText(tokenizer, sentence, config.tokenizer.maxLength);
+        const { model, tokenizer, maxLength, labels } = await loadClassifier(options.model);
+        const ids = encodeText(tokenizer, sentence, maxLength);
         const tokens = ids.map((id) => tokenizer.vocab.tokenOf(id));
         const n = ids.length;
         const trace = new Trace();
@@ -61,7 +63,7 @@ export function registerDemo(program: Command): void {
         w(`model: ${e.numLayers} layer(s), ${e.heads} heads of d_k = ${e.dModel / e.heads}, d_model ${e.dModel}, d_ff ${e.dFF}, ${e.positional} positions${e.scaleEmbedding ? ", embeddings × √d_model" : ""}, ${e.normFirst ? "pre" : "post"}-LN`);
         w(`tokens (${n}): ${tokens.join(" ")}\n`);
         w(`${"step".padEnd(30)}${"shape".padEnd(18)}${"mean".padStart(9)}${"std".padStart(9)}`);
-        for (const [label, name] of steps(e.numLayers)) {
+        for (const [label, name] of steps(e)) {
           const t: Tensor | undefined = trace.get(name);
           if (!t) continue;
           const s = stats(t);
@@ -74,8 +76,8 @@ export function registerDemo(program: Command): void {
             w(heatmap(a.data.subarray(h * n * n, (h + 1) * n * n), n, n, tokens, tokens));
           }
         });
+        if (!out.logits) throw new Error("demo: the classifier gave no logits"); // loadClassifier checked for a head
         const probs = softmax(out.logits).data;
-        const labels = config.classifier.labels;
         const best = probs.indexOf(Math.max(...probs));
         w(`\nprediction: ${labels[best]} (p = ${probs[best].toFixed(3)})`);
       });

@@ -76,9 +76,9 @@ test("a picked folder yields the files next to config.json", () => {
 
 test("the static build: bundles, the shipped models, the lab results marked as a sample", async () => {
   const report = await buildWeb({
-    out: join(tmp, "site"), model: "test/fixtures/bert_model/bert_seqcls_prefixed_l2_h40", maskedLm: "test/fixtures/bert_train/bert_train_mlm_l2_h32", lab: "test/web/fixtures/lab-sample", log: false,
+    out: join(tmp, "site"), model: "test/fixtures/bert_model/bert_seqcls_prefixed_l2_h40", notesModel: "test/fixtures/bert_model/bert_seqcls_prefixed_l2_h40", maskedLm: "test/fixtures/bert_train/bert_train_mlm_l2_h32", lab: "test/web/fixtures/lab-sample", log: false,
   });
-  for (const f of ["index.html", "style.css", "app.js", "engine-worker.js", "site.json", "models/default/config.json", "models/default/model.safetensors", "models/mlm/model.safetensors", "lab/q04/entropy-vs-dk.svg"]) {
+  for (const f of ["index.html", "style.css", "app.js", "engine-worker.js", "site.json", "models/default/config.json", "models/default/model.safetensors", "models/notes-encoder/model.safetensors", "models/mlm/model.safetensors", "lab/q04/entropy-vs-dk.svg"]) {
     assert.ok(existsSync(join(report.out, f)), `${f} is in the site`);
   }
   // The page's meta policy is the one `tsformer serve` sends, so a static host without the header allows no more.
@@ -91,8 +91,9 @@ test("the static build: bundles, the shipped models, the lab results marked as a
   assert.equal(manifest.lab.index, "lab/index.html");
   assert.deepEqual(manifest.lab.questions.map((q: { id: string }) => q.id), ["Q01", "Q04"]);
   assert.deepEqual(manifest.lab.questions[1].charts, ["entropy-vs-dk.svg"]);
-  const none = await buildWeb({ out: join(tmp, "bare"), model: null, maskedLm: null, lab: join(tmp, "no-such-folder"), log: false });
-  assert.deepEqual(none.manifest, { defaultModel: null, maskedLmModel: null, lab: null });
+  assert.equal(manifest.notesModel.name, "bert_seqcls_prefixed_l2_h40");
+  const none = await buildWeb({ out: join(tmp, "bare"), model: null, notesModel: null, maskedLm: null, lab: join(tmp, "no-such-folder"), log: false });
+  assert.deepEqual(none.manifest, { defaultModel: null, notesModel: null, maskedLmModel: null, lab: null });
   await assert.rejects(buildWeb({ out: join(tmp, "x"), model: join(tmp, "missing"), log: false }), /not a model folder/);
   // The fill-mask view needs the masked-LM head: a classifier folder is refused, naming what is missing.
   await assert.rejects(buildWeb({ out: join(tmp, "y"), model: null, maskedLm: "test/fixtures/bert_model/bert_seqcls_prefixed_l2_h40", log: false }), /no masked-LM head/);

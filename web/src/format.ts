@@ -1,6 +1,6 @@
 /** How numbers and shapes are written on the page. */
 
-/** A value with 6 significant digits (enough to compare with the engine to 1e-5); −∞ for masked scores. */
+/** A value with 6 significant digits (enough to compare with the engine to 1e-5 relative); −∞ for masked scores. */
 export function formatValue(v: number): string {
   if (v === -Infinity) return "−∞";
   if (v === Infinity) return "∞";

@@ -74,7 +74,8 @@ class Explorer {
       location.hash = anchor ?? view;
     },
     openFiles: (files, onStage) => this.openFiles(files, onStage),
-    openDefault: () => this.openDefault(),
+    openDefault: () => this.openShipped("default"),
+    openNotes: () => this.openShipped("notes-encoder"),
     setFill: (change) => this.setFill(change),
     draftFill: (text) => {
       this.state = { ...this.state, fill: { ...this.state.fill, text } };
@@ -95,7 +96,7 @@ class Explorer {
       const backend = await this.client.request({ kind: "init" });
       this.update({ backend });
       if (this.state.site.defaultModel) {
-        await this.openDefault();
+        await this.openShipped("default");
       }
       await this.showFill();
     } catch (e) {
@@ -103,11 +104,11 @@ class Explorer {
     }
   }
 
-  /** Loads the model the build copied into models/default/. */
-  async openDefault(): Promise<void> {
-    const files = this.state.site.defaultModel?.files ?? [];
+  /** Loads a model the build copied into models/default/ or models/notes-encoder/. */
+  async openShipped(place: "default" | "notes-encoder"): Promise<void> {
+    const files = (place === "default" ? this.state.site.defaultModel : this.state.site.notesModel)?.files ?? [];
     this.update({ status: { kind: "busy", text: this.t("model.loading") } });
-    const model = await this.client.request({ kind: "load-url", name: "default", base: new URL("models/default/", location.href).href, files });
+    const model = await this.client.request({ kind: "load-url", name: place, base: new URL(`models/${place}/`, location.href).href, files });
     await this.loaded(model, null);
   }
 

@@ -20,6 +20,11 @@ export interface LabEntry {
 export interface SiteManifest {
   /** The shipped model's files under `models/default/`, or null when the build had none. */
   defaultModel: { name: string; files: string[] } | null;
+  /**
+   * The notes' encoder trained from scratch (models/notes-encoder: × √d_model, sinusoidal positions), its files under
+   * `models/notes-encoder/`, offered beside the default (a pretrained BERT, which has neither step); null when none.
+   */
+  notesModel: { name: string; files: string[] } | null;
   /** The shipped BertForMaskedLM (models/mlm) for the fill-mask view, its files under `models/mlm/`, or null when the build had none. */
   maskedLmModel: { name: string; files: string[] } | null;
   /** The lab results, or null when the build had none. `sample` marks made-up fixture data; `index` is the lab's own index.html. */

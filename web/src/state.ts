@@ -109,6 +109,8 @@ export interface Actions {
   openFiles(files: File[], onStage?: (stage: LoadStage) => void): Promise<void>;
   /** Loads the shipped default model again. */
   openDefault(): Promise<void>;
+  /** Loads the shipped notes' encoder (× √d_model, sinusoids), when the site has it. */
+  openNotes(): Promise<void>;
   /** Merges a change into the fill-mask view's state and redraws. */
   setFill(change: Partial<FillState>): void;
   /** Keeps what is typed in the fill-mask box (without redrawing). */

@@ -23,6 +23,8 @@ export const UI_STRINGS = {
   "model.kind.tsformer": ["tsformer architecture", "tsformer 结构"],
   "model.kind.bert": ["BERT", "BERT"],
   "model.default": ["default model", "默认模型"],
+  "model.notes": ["the notes' encoder, trained from scratch", "笔记中的编码器（从零训练）"],
+  "model.openNotes": ["Show the notes' encoder (× √d_model, sinusoids)", "换成笔记中的编码器（× √d_model、正弦位置）"],
   "backend.summary": ["Engine: {backend} kernels, {threads} thread(s)", "引擎：{backend} 计算内核，{threads} 个线程"],
   "backend.notIsolated": ["single-threaded because the page is not cross-origin isolated", "页面未启用跨源隔离，因此为单线程"],
 

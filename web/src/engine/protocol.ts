@@ -40,7 +40,7 @@ export interface TensorData {
 export interface ModelInfo {
   /** The folder's name ("default" for the shipped model). */
   name: string;
-  /** "tsformer": a tsformer architecture (sinusoidal positions, ×√d_model, …); "bert": plain BERT. */
+  /** "bert": BERT's encoder (whatever its pooling); "tsformer": another tsformer architecture (sinusoids, ×√d_model, pre-LN, …). */
   kind: "tsformer" | "bert";
   layers: number;
   heads: number;

@@ -16,13 +16,27 @@ export function titleBar({ state, t, actions }: ViewContext): HTMLElement {
     }, t("lang.switch")));
 }
 
-/** The model line: what is loaded, the engine, and "Open model…". */
-export function modelLine({ state, t }: ViewContext, openPicker: () => void): HTMLElement {
+/** How the model line names a model: the shipped ones by what they are, any other by its folder. */
+function modelName(name: string, t: ViewContext["t"]): string {
+  return name === "default" ? t("model.default") : name === "notes-encoder" ? t("model.notes") : name;
+}
+
+/** The button that swaps the default model and the notes' encoder, when the site ships both. */
+function switchButton({ state, t, actions }: ViewContext): HTMLElement | null {
+  if (!state.site.notesModel || !state.site.defaultModel || !state.model) return null;
+  const onNotes = state.model.name === "notes-encoder";
+  return el("button", { type: "button", "data-key": "switch-model", onclick: () => void (onNotes ? actions.openDefault() : actions.openNotes()) },
+    t(onNotes ? "picker.reset" : "model.openNotes"));
+}
+
+/** The model line: what is loaded, the engine, "Open model…", and the switch to the notes' encoder. */
+export function modelLine(ctx: ViewContext, openPicker: () => void): HTMLElement {
+  const { state, t } = ctx;
   const m = state.model;
   const b = state.backend;
   const summary = m
     ? t("model.summary", {
-      name: m.name === "default" ? t("model.default") : m.name, kind: t(m.kind === "bert" ? "model.kind.bert" : "model.kind.tsformer"),
+      name: modelName(m.name, t), kind: t(m.kind === "bert" ? "model.kind.bert" : "model.kind.tsformer"),
       layers: m.layers, heads: m.heads, headDim: m.headDim, dModel: m.dModel, dFF: m.dFF, params: formatCount(m.parameters),
     })
     : state.site.defaultModel ? t("model.loading") : t("model.none");
@@ -30,7 +44,8 @@ export function modelLine({ state, t }: ViewContext, openPicker: () => void): HT
   return el("div", { class: "model-line" },
     el("p", {}, el("strong", {}, `${t("model.label")}: `), el("span", { "data-key": "model-summary" }, summary)),
     el("p", { class: "note", "data-key": "backend" }, engine),
-    el("button", { type: "button", "data-key": "open-model", onclick: openPicker, "aria-haspopup": "dialog" }, t("model.open")));
+    el("button", { type: "button", "data-key": "open-model", onclick: openPicker, "aria-haspopup": "dialog" }, t("model.open")),
+    switchButton(ctx));
 }
 
 /** The sentence form and the example buttons. */
