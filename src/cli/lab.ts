@@ -48,7 +48,7 @@ export function registerLab(program: Command): void {
     .option("--quick", "smaller sizes and fewer steps (all eight in a few minutes)")
     .option("--out <dir>", "output folder (default runs/lab)")
     .option("--seed <n>", "random seed (default 1); the same seed gives the same numbers")
-    .option("--model <dir>", "the trained classifier of Q01's head pruning and Q07 (default: the shipped models/default)")
+    .option("--model <dir>", "the trained classifier of Q01's head pruning and Q07 (default: the shipped models/notes-encoder, the notes' encoder trained from scratch)")
     .option("--json", "print one JSON line per question: {id, verdicts, runtime_s, report}")
     .option("--check", "rerun with the seed and mode of the results in --out and list every number that changed (timings excluded); exit 1 if any")
     .action(async (question: string, flags: LabFlags) => {

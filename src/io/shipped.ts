@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The absolute path of a file shipped in the package, e.g. `models/default`. */
+/** The absolute path of a file shipped in the package, e.g. `models/mlm`. */
 export function shippedPath(relative: string): string {
   // src/io and dist/io are both two levels below the package root
   const root = resolve(here, "..", "..");

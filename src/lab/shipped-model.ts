@@ -19,9 +19,12 @@ export interface LabClassifier {
   source: string;
 }
 
-/** The classifier the lab inspects: --model, else the shipped models/default, else a small one trained now. */
+/**
+ * The classifier the lab inspects: --model, else the shipped models/notes-encoder, else a small one trained now. Not
+ * models/default: that is a pretrained BERT, while Q01 and Q07 study the notes' own encoder (×√d_model, sinusoids).
+ */
 export function shippedClassifier(ctx: LabContext): LabClassifier {
-  const dir = ctx.modelDir || shippedPath("models/default");
+  const dir = ctx.modelDir || shippedPath("models/notes-encoder");
   if (ctx.modelDir || existsSync(join(dir, "config.json"))) {
     const loaded = loadCheckpoint(dir);
     // Shown relative to the checkout, so reports read the same on every machine.

@@ -43,7 +43,7 @@ export interface LabContext {
   seed: number;
   /** Smaller sizes and fewer steps (all eight questions in under 3 minutes). */
   quick: boolean;
-  /** A tsformer classifier checkpoint for Q07 (default: the shipped models/default, else a small one trained here). */
+  /** A tsformer classifier checkpoint for Q07 (default: the shipped models/notes-encoder, else a small one trained here). */
   modelDir?: string;
   /** Progress messages (stderr in the CLI). */
   log: (message: string) => void;

@@ -1,5 +1,5 @@
 /**
- * Reading tsformer's own classifier checkpoints (config.json `"format": "tsformer"`, e.g. models/default): one
+ * Reading tsformer's own classifier checkpoints (config.json `"format": "tsformer"`, e.g. models/notes-encoder): one
  * folder holding
  *   config.json        architecture, labels, tokenizer settings (format "tsformer", version 1)
  *   model.safetensors  the parameters, F32, under PyTorch-style names (see src/io/names.ts)

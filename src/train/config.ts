@@ -54,7 +54,7 @@ export interface TrainConfig {
   labelSmoothing: number;
   /**
    * Adversarial training on the word embeddings (Miyato et al. 2017, adversarial.ts): the size ε of the perturbation
-   * as a fraction of each sequence's word-vector norm; 0 turns it off. Each step then costs about twice as much.
+   * as a fraction of each sequence's word-vector norm; 0 turns it off. A step then costs about 1.5 times as much.
    */
   adversarial: number;
   /** Stop after this many epochs without a better dev accuracy; 0 never stops early. */

@@ -26,13 +26,18 @@ import { chromiumMissingReason, findChromium, launchChromium, watchPageProblems 
 
 const SENTENCE = "The movie was good, but it was far too long";
 const BERT_FOLDER = "test/fixtures/bert_model/bert_seqcls_prefixed_l2_h40";
+const DEFAULT_MODEL = "models/default";
+const NOTES_MODEL = "models/notes-encoder";
 const SHOTS = resolve("test-output/explorer");
 const TOLERANCE = 1e-5;
 const chromiumPath = findChromium();
 
-/** The shipped default model when it exists, else a small random checkpoint (2 layers, 4 heads) written to `dir`. */
+/**
+ * The shipped notes' encoder (models/notes-encoder: ×√d_model, sinusoids, every step of the notes) when it exists, else
+ * a small random checkpoint (2 layers, 4 heads) written to `dir`.
+ */
 function checkpointDir(dir: string): string {
-  const shipped = resolve("models/default");
+  const shipped = resolve(NOTES_MODEL);
   if (existsSync(join(shipped, "config.json"))) return shipped;
   const words = ["the", "movie", "was", "good", ",", "but", "it", "far", "too", "long", "animal", "didn", "'", "t", "cross", "street", "because", "tired", "a", "bad"];
   const vocab = Vocabulary.fromTokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ...words]);
@@ -88,7 +93,12 @@ if (!chromiumPath) {
   test("explorer: pipeline, attention, what-if, languages, lab and Open model in Chromium", { timeout: 55_000 }, async () => {
     const modelDir = checkpointDir(tmp);
     const ck = loadCheckpoint(modelDir);
-    const site = await buildWeb({ out: join(tmp, "site"), model: modelDir, lab: "test/web/fixtures/lab-sample", log: false });
+    // With both shipped models the page opens on the default (a pretrained BERT) and the checks below run after its
+    // switch to the notes' encoder; without them, the random checkpoint is the site's only model.
+    const shippedPair = modelDir === resolve(NOTES_MODEL) && existsSync(join(DEFAULT_MODEL, "config.json"));
+    const site = await buildWeb({
+      out: join(tmp, "site"), model: shippedPair ? DEFAULT_MODEL : modelDir, notesModel: shippedPair ? NOTES_MODEL : null, lab: "test/web/fixtures/lab-sample", log: false,
+    });
     assert.equal(site.manifest.lab?.sample, true, "the fixture lab results are marked as a sample");
     server = await startServer(site.out, 0);
     browser = await launchChromium(chromiumPath);
@@ -99,6 +109,12 @@ if (!chromiumPath) {
     await page.goto(server.url);
     await page.waitForSelector('[data-key="prediction-main"]');
     assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true, "the server's COOP/COEP make the page cross-origin isolated");
+    if (shippedPair) {
+      assert.match((await page.locator('[data-key="model-summary"]').textContent()) ?? "", /^default model \(BERT\): 2 layer\(s\), 4 heads of d_k = 32, d_model 128/);
+      await page.click('[data-key="switch-model"]');
+      await page.waitForFunction(() => /^the notes' encoder, trained from scratch \(tsformer architecture\)/.test(document.querySelector('[data-key="model-summary"]')?.textContent ?? ""));
+      assert.equal(await page.locator('[data-key="switch-model"]').textContent(), "Back to the default model");
+    }
 
     // Tokens: the page's WordPiece output is the engine's.
     const ref = reference(ck, SENTENCE);
