@@ -67,8 +67,11 @@ export function adversarialLoss(
   model: ClassifierModel & TransformerEncoderModel, ids: IndexTensor, attentionMask: AttentionMask, epsilon: number,
   lossOf: (logits: Tensor) => Tensor,
 ): AdversarialLoss {
-  // The lookup as a graph node, so gradients reach both the table and (retained) the looked-up vectors.
-  const e = gather(model.embedding.weight, ids).retainGrad();
+  // The lookup as a graph node, so gradients reach both the table and (retained) the looked-up vectors. A frozen
+  // table (--freeze-embeddings) records no graph: the vectors become a leaf of their own, or g would be zero.
+  const table = model.embedding.weight;
+  const looked = gather(table, ids);
+  const e = table.requiresGrad ? looked.retainGrad() : new Tensor(looked.data, looked.shape).requireGrad();
   const logits = classifierOutput(model, ids, attentionMask, e);
   const clean = lossOf(logits);
   backward(clean);

@@ -91,6 +91,20 @@ test("adversarial gradients equal those of L(e) + L(e + r_adv) built from scratc
   assert.ok(viaModule.some((g) => g.some((v) => v !== 0)), "the gradients are not all zero");
 });
 
+test("with the embedding table frozen the vectors still move, and the table gets no gradient", async () => {
+  const { model } = await loadBert(BERT_SEQCLS);
+  model.eval();
+  const table = model.embedding.weight;
+  table.requiresGrad = false; // what --freeze-embeddings does (param-groups.ts)
+  const ids = indexTensor([5, 9, 14, 3, 7, 11], [1, 6]);
+  const labels = indexTensor([1], [1]);
+  const { clean, perturbed } = adversarialLoss(model, ids, maskFromLengths([6], 6), 0.05, (logits) => crossEntropy(logits, labels));
+  assert.ok(perturbed.item() > clean.item(), `the perturbation raised the loss: ${perturbed.item()} vs ${clean.item()}`);
+  perturbed.backward();
+  assert.equal(table.grad, null, "a frozen table gets no gradient");
+  assert.ok(model.parameters().some((p) => p.requiresGrad && p.grad?.data.some((v) => v !== 0)), "the rest of the model does");
+});
+
 test("training with --adversarial learns the tiny task, logs the clean loss, and resumes exactly", async () => {
   const dir = tmp();
   const config = tinyConfig(dir, { adversarial: 0.1, epochs: 8, saveEvery: 7 });
