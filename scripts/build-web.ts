@@ -194,7 +194,8 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebR
     const model = modelDir ? relative(ROOT, modelDir) || modelDir : "none (pass --model DIR or set TSFORMER_MODEL)";
     const mlm = mlmDir ? relative(ROOT, mlmDir) || mlmDir : "none (tsformer pretrain writes models/mlm; or pass --masked-lm DIR)";
     const lab = manifest.lab ? `${manifest.lab.questions.length} question(s)${manifest.lab.sample ? " (SAMPLE data)" : ""}` : "none yet (npm run build:lab)";
-    process.stdout.write(`build-web: ${relative(ROOT, out) || out}: bundles ${(bundleBytes / 1024).toFixed(0)} KiB, model ${model}, masked-LM model ${mlm}, lab results ${lab}\n`);
+    const notes = notesDir ? relative(ROOT, notesDir) || notesDir : "none";
+    process.stdout.write(`build-web: ${relative(ROOT, out) || out}: bundles ${(bundleBytes / 1024).toFixed(0)} KiB, model ${model}, notes' encoder ${notes}, masked-LM model ${mlm}, lab results ${lab}\n`);
   }
   return { out, manifest, bundleBytes };
 }
