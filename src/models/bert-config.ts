@@ -183,18 +183,29 @@ function parseLabels(c: Record<string, unknown>, source: string): string[] | nul
   return labels;
 }
 
+/** BERT's own encoder switches: what a config.json without a `tsformer` object means. */
+export const BERT_ENCODER_SWITCHES = {
+  positional: "learned", scaleEmbedding: false, embeddingNorm: true, normFirst: false, finalNorm: false,
+} as const satisfies Omit<TsformerArchitecture, "pooling" | "model">;
+
+/** Whether an encoder has BERT's switches (learned positions, no ×√d_model, embedding LayerNorm, post-LN), whatever its pooling. */
+export function isBertEncoder(c: EncoderModelConfig): boolean {
+  return (Object.keys(BERT_ENCODER_SWITCHES) as (keyof typeof BERT_ENCODER_SWITCHES)[]).every((k) => c[k] === BERT_ENCODER_SWITCHES[k]);
+}
+
 /**
  * The encoder configuration of a BERT model: learned positions, token types, embedding LayerNorm, post-LN
  * (or the deviations of a `tsformer` object).
  */
 export function bertEncoderConfig(b: BertConfig): EncoderModelConfig {
   const t = b.tsformer;
+  const bert = BERT_ENCODER_SWITCHES;
   return encoderConfig({
     vocabSize: b.vocabSize, dModel: b.hiddenSize, heads: b.numAttentionHeads, dFF: b.intermediateSize,
-    numLayers: b.numHiddenLayers, maxPositions: b.maxPositionEmbeddings, positional: t?.positional ?? "learned",
-    scaleEmbedding: t?.scaleEmbedding ?? false, typeVocabSize: b.typeVocabSize, embeddingNorm: t?.embeddingNorm ?? true,
-    activation: b.hiddenAct, normFirst: t?.normFirst ?? false, layerNormEps: b.layerNormEps, dropout: b.hiddenDropoutProb,
-    finalNorm: t?.finalNorm ?? false, padId: b.padTokenId, embeddingInitStd: 0.02,
+    numLayers: b.numHiddenLayers, maxPositions: b.maxPositionEmbeddings, positional: t?.positional ?? bert.positional,
+    scaleEmbedding: t?.scaleEmbedding ?? bert.scaleEmbedding, typeVocabSize: b.typeVocabSize, embeddingNorm: t?.embeddingNorm ?? bert.embeddingNorm,
+    activation: b.hiddenAct, normFirst: t?.normFirst ?? bert.normFirst, layerNormEps: b.layerNormEps, dropout: b.hiddenDropoutProb,
+    finalNorm: t?.finalNorm ?? bert.finalNorm, padId: b.padTokenId, embeddingInitStd: 0.02,
     // Plain BERT has no dropout inside the FFN (HF BertIntermediate); tsformer's own encoders, exported with a
     // "tsformer" object, were trained with PyTorch's TransformerEncoderLayer dropout there and keep it.
     ffnDropout: t ? b.hiddenDropoutProb : 0,

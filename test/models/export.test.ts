@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ConfigError } from "../../src/errors.ts";
 import { parseSafetensors } from "../../src/io/safetensors.ts";
+import { BERT_ENCODER_SWITCHES, bertEncoderConfig, isBertEncoder } from "../../src/models/bert-config.ts";
 import { EncoderClassifier } from "../../src/models/classifier.ts";
 import { encodeTexts } from "../../src/models/embeddings.ts";
 import { exportHfFolder } from "../../src/models/export.ts";
@@ -130,4 +131,15 @@ test("lab switches BERT cannot express, and a vocabulary larger than the embeddi
   const small = new TransformerEncoderModel(encoderConfig({ vocabSize: 10, dModel: 8, heads: 2, dFF: 16, numLayers: 1 }));
   await assert.rejects(exportHfFolder(join(tmp, "small"), small, vocab, { doLowerCase: true, stripAccents: null }), /the vocabulary has 293 tokens but the model's embedding table has 10 rows/);
   assert.ok(!existsSync(join(tmp, "lab")) && !existsSync(join(tmp, "small")), "nothing written on refusal");
+});
+
+test("isBertEncoder: BERT's switches whatever the pooling; any tsformer deviation is not BERT", async () => {
+  const bert = await loadBert(PREFIXED);
+  assert.ok(isBertEncoder(bert.model.config), "a Hugging Face BERT folder");
+  const meanPooled = bertEncoderConfig({ ...bert.config, tsformer: { ...BERT_ENCODER_SWITCHES, pooling: "mean" } });
+  assert.ok(isBertEncoder(meanPooled), "BERT's switches with tsformer's mean pooling recorded");
+  for (const [key, value] of [["positional", "sinusoidal"], ["scaleEmbedding", true], ["embeddingNorm", false], ["normFirst", true], ["finalNorm", true]] as const) {
+    const other = bertEncoderConfig({ ...bert.config, tsformer: { ...BERT_ENCODER_SWITCHES, pooling: "mean", [key]: value } });
+    assert.equal(isBertEncoder(other), false, `${key}: ${value}`);
+  }
 });

@@ -9,8 +9,8 @@ import type { HfDecodeSettings } from "../../../src/models/fill-mask.ts";
 import type { LoadedBert } from "../../../src/models/load-bert.ts";
 import type { Encoder } from "../../../src/nn/encoder.ts";
 import type { Module } from "../../../src/nn/module.ts";
-import type { EncoderModelConfig } from "../../../src/nn/model.ts";
 import { cosineSimilarity } from "../../../src/models/pooling.ts";
+import { isBertEncoder } from "../../../src/models/bert-config.ts";
 import { maskFromLengths } from "../../../src/nn/masks.ts";
 import { Trace } from "../../../src/nn/trace.ts";
 import { noGrad } from "../../../src/tensor/autograd.ts";
@@ -29,19 +29,12 @@ export interface ExplorerModel {
   decode?: HfDecodeSettings;
 }
 
-/**
- * Whether the encoder is BERT's: learned positions, no ×√d_model, LayerNorm on the embeddings, post-LN. A fine-tuned
- * BERT whose config.json records only tsformer's mean pooling is still a BERT.
- */
-function isBertEncoder(c: EncoderModelConfig): boolean {
-  return c.positional === "learned" && !c.scaleEmbedding && c.embeddingNorm && !c.normFirst && !c.finalNorm;
-}
-
 /** Wraps a loaded model for the explorer. */
 export function explorerModel(loaded: LoadedBert, name: string): ExplorerModel {
   const c = loaded.model.config;
   const { heads, headDim } = attentionShape(loaded.model, BASELINE);
   const info: ModelInfo = {
+    // A fine-tuned BERT whose config.json records only tsformer's mean pooling is still a BERT.
     name, kind: isBertEncoder(c) ? "bert" : "tsformer", layers: c.numLayers, heads, headDim, dModel: c.dModel, dFF: c.dFF, vocabSize: c.vocabSize,
     positional: c.positional, scaleEmbedding: c.scaleEmbedding, embeddingNorm: c.embeddingNorm, normFirst: c.normFirst,
     activation: c.activation, pooling: loaded.config.tsformer?.pooling ?? "pooler", labels: loaded.model.classifier ? loaded.config.labels : null, maxLength: loaded.maxLength,
