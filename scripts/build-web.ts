@@ -64,22 +64,18 @@ const nodeShims: Plugin = {
   },
 };
 
-/** The model folder to ship: the option, $TSFORMER_MODEL, or models/default when it exists. */
-export function defaultModelDir(option?: string | null): string | null {
-  if (option === null) return null;
-  const dir = option ?? process.env.TSFORMER_MODEL ?? join(ROOT, "models", "default");
-  if (existsSync(join(dir, "config.json"))) return resolve(dir);
-  if (option !== undefined || process.env.TSFORMER_MODEL) throw new Error(`build-web: ${dir} is not a model folder (no config.json)`);
-  return null;
-}
-
-/** A shipped folder: the option, or `models/<fallback>` when it exists; null for none. */
+/** A folder to ship: the option (null: none; a folder that is not a model is an error), or `models/<fallback>` when it exists. */
 function shippedModelDir(option: string | null | undefined, fallback: string): string | null {
   if (option === null) return null;
   const dir = option ?? join(ROOT, "models", fallback);
   if (existsSync(join(dir, "config.json"))) return resolve(dir);
   if (option !== undefined) throw new Error(`build-web: ${dir} is not a model folder (no config.json)`);
   return null;
+}
+
+/** The model folder to ship: the option, $TSFORMER_MODEL (when set and not empty), or models/default when it exists. */
+export function defaultModelDir(option?: string | null): string | null {
+  return shippedModelDir(option === undefined ? process.env.TSFORMER_MODEL || undefined : option, "default");
 }
 
 /** The masked-LM folder to ship: the option, or models/mlm when it exists. */

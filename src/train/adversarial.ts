@@ -16,7 +16,7 @@ import { backward } from "../tensor/autograd.ts";
 import { add } from "../tensor/ops/elementwise.ts";
 import { embedding as gather } from "../tensor/ops/nn.ts";
 import { type IndexTensor, Tensor } from "../tensor/tensor.ts";
-import type { ClassifierModel } from "./evaluate.ts";
+import { type ClassifierModel, classifierLogits } from "./evaluate.ts";
 
 /** The logits of the unperturbed pass and the losses of both passes. */
 export interface AdversarialLoss {
@@ -72,19 +72,12 @@ export function adversarialLoss(
   const table = model.embedding.weight;
   const looked = gather(table, ids);
   const e = table.requiresGrad ? looked.retainGrad() : new Tensor(looked.data, looked.shape).requireGrad();
-  const logits = classifierOutput(model, ids, attentionMask, e);
+  const logits = classifierLogits(model, ids, attentionMask, { wordEmbeddings: e });
   const clean = lossOf(logits);
   backward(clean);
   const g = e.grad?.data ?? new Float32Array(e.size);
   e.grad = null;
   const r = new Tensor(adversarialPerturbation(e.data, g, e.shape, attentionMask, epsilon), e.shape);
-  const perturbed = lossOf(classifierOutput(model, ids, attentionMask, add(e, r)));
+  const perturbed = lossOf(classifierLogits(model, ids, attentionMask, { wordEmbeddings: add(e, r) }));
   return { logits, clean, perturbed };
-}
-
-/** The logits of a forward pass fed the given word vectors. */
-function classifierOutput(model: ClassifierModel, ids: IndexTensor, attentionMask: AttentionMask, wordEmbeddings: Tensor): Tensor {
-  const { logits } = model.forward(ids, { attentionMask, wordEmbeddings });
-  if (!logits) throw new Error("adversarial training needs a model with a classification head");
-  return logits;
 }

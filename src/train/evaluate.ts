@@ -20,8 +20,8 @@ export interface ClassifierModel extends Module {
 /** What evaluation may add to each forward call: head gates that remove heads (see `ModelCall.headGates`). */
 export type EvalCall = Pick<ModelCall, "headGates">;
 
-/** The logits of a batch; a model without a classification head is a one-line error. */
-export function classifierLogits(model: ClassifierModel, ids: IndexTensor, attentionMask: AttentionMask, call: EvalCall = {}): Tensor {
+/** The logits of a batch (`wordEmbeddings`: vectors to use instead of the lookup); a model without a classification head is a one-line error. */
+export function classifierLogits(model: ClassifierModel, ids: IndexTensor, attentionMask: AttentionMask, call: EvalCall & Pick<ModelCall, "wordEmbeddings"> = {}): Tensor {
   const { logits } = model.forward(ids, { ...call, attentionMask });
   if (!logits) throw new ConfigError("the model has no classification head (no classifier.* weights and no id2label): fine-tune it first with tsformer train --init-from");
   return logits;
