@@ -45,6 +45,7 @@ export interface LoopFlags {
   maxSteps?: string;
   saveEvery?: string;
   patience?: string;
+  ema?: string;
   resume?: boolean;
   json?: boolean;
 }
@@ -58,6 +59,7 @@ export function addLoopOptions(command: Command, patienceHelp: string): Command 
     .option("--warmup-ratio <fraction>", "warmup as a fraction of all steps")
     .option("--max-steps <n>", "stop after n steps in all").option("--save-every <n>", "also save <out>/last every n steps")
     .option("--patience <epochs>", patienceHelp)
+    .option("--ema <decay>", "evaluate and keep best/ with an exponential moving average of the weights (e.g. 0.995: about the last 200 steps; 0: off)")
     .option("--resume", "continue the run saved in <out>/last exactly")
     .option("--json", "print the summary as JSON");
 }

@@ -43,6 +43,7 @@ function flagsToConfig(f: TrainFlags): unknown {
     maxSteps: intFlag(f.maxSteps, "--max-steps"),
     saveEvery: intFlag(f.saveEvery, "--save-every"),
     patience: intFlag(f.patience, "--patience"),
+    ema: numFlag(f.ema, "--ema"),
     optimizer: { name: f.optimizer, lr: numFlag(f.lr, "--lr"), weightDecay: numFlag(f.weightDecay, "--weight-decay") },
     schedule: { name: f.schedule, warmup: intFlag(f.warmup, "--warmup"), warmupRatio: numFlag(f.warmupRatio, "--warmup-ratio") },
     model: { dModel: intFlag(f.dModel, "--d-model"), heads: intFlag(f.heads, "--heads"), dFF: intFlag(f.dFf, "--d-ff"), numLayers: intFlag(f.layers, "--layers"), dropout: numFlag(f.dropout, "--dropout") },

@@ -57,6 +57,11 @@ export interface TrainConfig {
    * as a fraction of each sequence's word-vector norm; 0 turns it off. A step then costs about 1.5 times as much.
    */
   adversarial: number;
+  /**
+   * Keep an exponential moving average of the weights with this decay (weight-average.ts; about 1 / (1 − ema) steps
+   * of memory) and evaluate and keep `best/` with it; 0 turns it off.
+   */
+  ema: number;
   /** Stop after this many epochs without a better dev accuracy; 0 never stops early. */
   patience: number;
   /** Also save a resumable checkpoint every this many steps (0: at the end of each epoch only). */
@@ -84,6 +89,7 @@ const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   clipNorm: 1,
   labelSmoothing: 0,
   adversarial: 0,
+  ema: 0,
   patience: 3,
   saveEvery: 0,
   maxSteps: 0,
@@ -152,6 +158,7 @@ export interface LoopConfigFields {
   seed: number;
   optimizer: OptimizerSettings;
   schedule: ScheduleSettings;
+  ema: number;
 }
 
 /** Checks the shared loop settings; `check` throws the caller's ConfigError with the message. */
@@ -165,6 +172,7 @@ export function checkLoopConfig(c: LoopConfigFields, check: (condition: boolean,
   check(c.schedule.warmup >= 0, "schedule.warmup must be ≥ 0");
   const ratio = c.schedule.warmupRatio;
   check(ratio === undefined || (ratio >= 0 && ratio <= 1), `schedule.warmupRatio must be in [0, 1], got ${ratio}`);
+  check(Number.isFinite(c.ema) && c.ema >= 0 && c.ema < 1, `ema must be a decay in [0, 1) (0: off), got ${c.ema}`);
 }
 
 function check(condition: boolean, message: string): void {

@@ -6,7 +6,8 @@
  * uninterrupted run's.
  *
  * `best/` and `last/` are model folders (config.json, model.safetensors, vocab.txt, tokenizer_config.json) written
- * atomically; `last/` also holds optimizer.safetensors, trainer_state.json and training_config.json for `--resume`.
+ * atomically; `last/` also holds optimizer.safetensors, trainer_state.json and training_config.json for `--resume` (and
+ * weight_average.safetensors when the weights are averaged).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +22,10 @@ import type { EvalResult } from "./evaluate.ts";
 import { type Optimizer, clipGradNorm } from "./optim.ts";
 import { withStepMemory } from "../tensor/memory.ts";
 import type { Schedule } from "./schedule.ts";
+import { WeightAverage } from "./weight-average.ts";
+
+/** The weight average's file in `last/` (weight-average.ts). */
+const AVERAGE_FILE = "weight_average.safetensors";
 
 /** The best held-out result so far. */
 export interface BestResult {
@@ -136,6 +141,11 @@ export interface LoopSettings {
   clipNorm: number;
   /** Stop after this many epochs without a better held-out result; 0 never stops early. */
   patience: number;
+  /**
+   * Decay of an exponential moving average of the weights (weight-average.ts); 0 turns it off. With it, held-out
+   * evaluation and `best/` use the averaged weights.
+   */
+  ema: number;
 }
 
 /** Everything the loop needs, built by the objective's front end. */
@@ -230,6 +240,14 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
   } else {
     writeFileSync(metricsPath, "");
   }
+  // Made after the weights are restored; the average is on from step 0 (it is in the fingerprint), so its update count is the step.
+  const average = settings.ema > 0 ? new WeightAverage(run.trainable, settings.ema) : null;
+  if (average && run.resumeFrom) {
+    const path = join(lastDir, AVERAGE_FILE);
+    if (!existsSync(path)) throw new CheckpointError(`${path}: missing; the run was saved without its weight average`);
+    const saved = (await readSafetensorsFile(path)).tensors;
+    average.loadStateDict(new Map([...saved].map(([name, t]) => [name, t.data as Float32Array])), s.step, path);
+  }
   const log = (entry: Record<string, unknown>): void => appendFileSync(metricsPath, `${JSON.stringify(entry)}\n`);
   const saveFolder = async (dir: string, extra: Record<string, Uint8Array | string>): Promise<void> => {
     hooks.onCheckpoint?.({ step: s.step, dir, phase: "start" });
@@ -243,6 +261,7 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
       "trainer_state.json": `${JSON.stringify(s)}\n`,
       "optimizer.safetensors": serializeSafetensors(moments),
       "training_config.json": `${JSON.stringify(run.config, null, 2)}\n`,
+      ...(average ? { [AVERAGE_FILE]: serializeSafetensors(average.stateDict()) } : {}),
     });
   };
 
@@ -252,6 +271,26 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
     // A run that fails before its first checkpoint leaves no half-made output folder behind.
     if (createdOut && !existsSync(lastDir) && !existsSync(bestDir)) rmSync(out, { recursive: true, force: true });
     throw e;
+  }
+
+  /** Runs `fn` with the weights that are evaluated and kept: the average when there is one. */
+  function withKeptWeights<T>(fn: () => Promise<T>): Promise<T> {
+    return average ? average.withAveraged(fn) : fn();
+  }
+
+  /** Evaluates held-out data and saves `best/` when the result is the best so far. */
+  async function evaluateAndKeepBest(): Promise<{ devResult: EvalResult | null; improved: boolean }> {
+    const devResult = task.evaluate();
+    if (!devResult) return { devResult, improved: false };
+    const improved = task.improves(devResult, s.best);
+    if (improved) {
+      s.best = { epoch: s.epoch, step: s.step, accuracy: devResult.accuracy, loss: devResult.loss };
+      s.epochsWithoutImprovement = 0;
+      await saveFolder(bestDir, { "training.json": `${JSON.stringify(run.bestRecord(s.best), null, 2)}\n` });
+    } else {
+      s.epochsWithoutImprovement++;
+    }
+    return { devResult, improved };
   }
 
   async function loop(): Promise<LoopSummary> {
@@ -275,6 +314,7 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
           optimizer.zeroGrad(); // the gradients are step memory: nothing may hold them past the step
           return { lossValue: reported ?? loss.item(), correct, counted, gradNorm };
         });
+        average?.update();
         s.step++;
         s.batch++;
         s.trainSeconds += (performance.now() - started) / 1000;
@@ -294,18 +334,7 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
       // end of an epoch: evaluate, keep the best, maybe stop
       const trainLoss = s.epochLossSum / Math.max(1, s.epochBatches);
       const trainAccuracy = s.epochCorrect / Math.max(1, s.epochCounted);
-      const devResult: EvalResult | null = task.evaluate();
-      let improved = false;
-      if (devResult) {
-        improved = task.improves(devResult, s.best);
-        if (improved) {
-          s.best = { epoch: s.epoch, step: s.step, accuracy: devResult.accuracy, loss: devResult.loss };
-          s.epochsWithoutImprovement = 0;
-          await saveFolder(bestDir, { "training.json": `${JSON.stringify(run.bestRecord(s.best), null, 2)}\n` });
-        } else {
-          s.epochsWithoutImprovement++;
-        }
-      }
+      const { devResult, improved } = await withKeptWeights(evaluateAndKeepBest);
       log({ type: "epoch", step: s.step, epoch: s.epoch, train_loss: trainLoss, train_accuracy: trainAccuracy, dev_loss: devResult?.loss ?? null, dev_accuracy: devResult?.accuracy ?? null, improved });
       hooks.onEpoch?.({ epoch: s.epoch, step: s.step, trainLoss, dev: devResult, improved });
       epochsRun++;
@@ -322,7 +351,7 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
       }
     }
     if (settings.maxSteps > 0 && s.step >= settings.maxSteps && s.batch > 0) await saveLast();
-    if (!run.hasHeldOut && s.best === null) await saveFolder(bestDir, {}); // no held-out data: the last model is the one kept
+    if (!run.hasHeldOut && s.best === null) await withKeptWeights(() => saveFolder(bestDir, {})); // no held-out data: the last model is the one kept
     return {
       steps: s.step, epochsRun, best: s.best, trainSeconds: s.trainSeconds, tokensPerSecond: s.trainTokens / Math.max(s.trainSeconds, 1e-9),
       out, stoppedEarly,

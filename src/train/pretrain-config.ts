@@ -43,6 +43,8 @@ export interface PretrainConfig {
   epochs: number;
   seed: number;
   clipNorm: number;
+  /** Decay of an exponential moving average of the weights, used for held-out evaluation and `best/`; 0: off. */
+  ema: number;
   /** Stop after this many epochs without a lower held-out loss; 0 never stops early. */
   patience: number;
   saveEvery: number;
@@ -64,6 +66,7 @@ const DEFAULT_PRETRAIN_CONFIG: PretrainConfig = {
   epochs: 10,
   seed: 1,
   clipNorm: 1,
+  ema: 0,
   patience: 0,
   saveEvery: 500,
   maxSteps: 0,

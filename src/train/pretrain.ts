@@ -63,8 +63,9 @@ const RESUME_FIELDS = "text, vocabulary, tokenizer, packing, masking, model, opt
 
 /** The parts of a config a resumed run must share with the original. */
 function fingerprint(c: PretrainConfig): string {
-  const { data, vocab, tokenizer, packing, masking, model, optimizer, schedule, batchSize, seed, clipNorm, epochs, initFrom } = c;
-  return JSON.stringify({ pretrain: true, data, vocab, tokenizer, packing, masking, model, optimizer, schedule, batchSize, seed, clipNorm, epochs, initFrom });
+  const { data, vocab, tokenizer, packing, masking, model, optimizer, schedule, batchSize, seed, clipNorm, epochs, initFrom, ema } = c;
+  // ema only when on: runs saved before it existed keep their fingerprint
+  return JSON.stringify({ pretrain: true, data, vocab, tokenizer, packing, masking, model, optimizer, schedule, batchSize, seed, clipNorm, epochs, initFrom, ...(ema > 0 ? { ema } : {}) });
 }
 
 /** Seconds since `start` (a performance.now() reading). */

@@ -38,8 +38,9 @@ const RESUME_FIELDS = "data, vocabulary, model, optimizer, schedule, batch size,
 
 /** The parts of a config a resumed run must share with the original. */
 function fingerprint(c: TrainConfig): string {
-  const { data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit } = c;
-  return JSON.stringify({ data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit });
+  const { data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit, ema } = c;
+  // ema only when on: runs saved before it existed keep their fingerprint
+  return JSON.stringify({ data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit, ...(ema > 0 ? { ema } : {}) });
 }
 
 /** Reads the training and dev sets; the dev set's labels are the training set's. */
