@@ -91,6 +91,42 @@ test("a large product splits across threads and matches the single-threaded resu
   }
 });
 
+test("products cut into many units (row bands sharing one packed B, column bands, batches sharing B) give the one-thread bits", async () => {
+  const one = await wasmWithThreads(1);
+  const two = await wasmWithThreads(2);
+  const rng = new Rng(15);
+  // (batch, m, n, k, strideB 0?): 8 row bands with B packed once per thread; B over KC (packed per band); 8 column
+  // bands; two matrices sharing B, 4 bands each; 9 matrices (units are whole matrices)
+  const cases: [number, number, number, number, boolean][] = [
+    [1, 2048, 128, 128, false], [1, 1100, 300, 100, false], [1, 1030, 130, 300, false], [1, 64, 2100, 64, false],
+    [2, 700, 96, 64, true], [9, 96, 64, 128, false],
+  ];
+  for (const [batch, m, n, k, sharedB] of cases) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const activation of [undefined, "gelu"] as const) {
+          const a = randomArray(batch * m * k, rng);
+          const b = randomArray((sharedB ? 1 : batch) * k * n, rng);
+          const bias = activation ? randomArray(n, rng) : undefined;
+          const p = { batch, m, n, k, transA, transB, strideA: m * k, strideB: sharedB ? 0 : k * n, accumulate: false, bias, activation };
+          const c1 = new Float32Array(batch * m * n);
+          const c2 = new Float32Array(batch * m * n);
+          const expected = new Float32Array(batch * m * n);
+          one.matmul(a, b, c1, p);
+          two.matmul(a, b, c2, p);
+          const what = `batch ${batch} ${m}×${n}×${k} tA=${transA} tB=${transB} ${activation ?? "none"}`;
+          assert.equal(two.lastCallThreads, 2, what);
+          assert.deepEqual(c2, c1, what);
+          if (!activation) {
+            ref.matmul(a, b, expected, p);
+            assertNear(c2, expected, 2e-6 * Math.sqrt(k) * 4, 1e-5, what);
+          }
+        }
+      }
+    }
+  }
+});
+
 test("1,000 repeated products of one size do not grow the WASM memory", async () => {
   for (const threads of THREAD_COUNTS) {
     const wasm = await wasmWithThreads(threads);

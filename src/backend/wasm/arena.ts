@@ -85,6 +85,13 @@ export class Arena {
     return at;
   }
 
+  /** A zeroed 32-bit counter on a cache line of its own (for kernels whose threads claim work from it); its offset. */
+  zeroedCounter(): number {
+    const at = this.alloc(64);
+    this.f32[at >> 2] = 0; // 0.0f has the bits of the integer 0
+    return at;
+  }
+
   /** Copies `src` in (unless it is already in this memory); returns its byte offset. */
   putF32(src: Float32Array): number {
     const resident = this.pointerOf(src);

@@ -127,11 +127,12 @@ export class WasmBackend implements Backend {
     const threads = this.threadsFor(2 * batch * m * n * k, MATMUL_THREADING_FLOPS);
     const workBytes = this.helpers.gemmWorkBytes();
     const work = ar.alloc(threads * workBytes);
+    const counter = ar.zeroedCounter(); // the threads claim the product's units from it (assembly/gemm.ts)
     // element strides of op(A) (m×k) and op(B) (k×n) as stored
     const [ars, acs] = transA ? [1, m] : [k, 1];
     const [brs, bcs] = transB ? [1, k] : [n, 1];
     this.run("matmul", [batch, m, n, k, aPtr, ars, acs, strideA, bPtr, brs, bcs, strideB, cPtr, accumulate ? 1 : 0,
-      work, workBytes, p.activation ? ACTIVATION_CODE[p.activation] : 0], threads);
+      work, workBytes, p.activation ? ACTIVATION_CODE[p.activation] : 0, counter], threads);
     ar.getF32(cPtr, c.subarray(0, cLen));
   }
 

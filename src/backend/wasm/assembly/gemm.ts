@@ -148,10 +148,11 @@ function storeEdge(tile: usize, rows: i32, cols: i32, c: usize, ldc: usize, add:
 
 /**
  * Single-threaded C (+)= op(A)·op(B) for an m×n block: op(A)(i, p) = A[i·ars + p·acs], op(B)(p, j) = B[p·brs + j·bcs],
- * C(i, j) = C[i·ldc + j] (element strides). `work` holds gemmWorkBytes() of scratch.
+ * C(i, j) = C[i·ldc + j] (element strides). `work` holds gemmWorkBytes() of scratch; `bPacked` says it already
+ * holds B packed (only for a B of one block: k ≤ KC, n ≤ NC).
  */
 export function gemm(m: i32, n: i32, k: i32, a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
-  c: usize, ldc: i32, accumulate: bool, work: usize): void {
+  c: usize, ldc: i32, accumulate: bool, work: usize, bPacked: bool = false): void {
   if (m <= 0 || n <= 0) return;
   const ldcBytes = <usize>ldc << 2;
   if (k <= 0) {
@@ -165,7 +166,7 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, ars: i32, acs: i32, b: us
     const nc = min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
-      packB(kc, nc, b + (<usize>pc * <usize>brs + <usize>jc * <usize>bcs << 2), brs, bcs, pb);
+      if (!bPacked) packB(kc, nc, b + (<usize>pc * <usize>brs + <usize>jc * <usize>bcs << 2), brs, bcs, pb);
       const add = accumulate || pc > 0;
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
@@ -190,24 +191,45 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, ars: i32, acs: i32, b: us
   }
 }
 
+/** Whether B fits one packed block, so a thread can pack it once and reuse it for every row band it takes. */
+function oneBlockOfB(n: i32, k: i32): bool {
+  return k <= KC && n <= NC;
+}
+
+// Threads take a product's units (whole matrices of a batch, or bands of one matrix) one at a time from a shared
+// counter, not as fixed halves: on a shared VM a worker often starts late or is descheduled for a while, and with
+// fixed halves every product waits for it. About 4 units a thread let the other thread take up the slack; a band is
+// at least 256 rows or columns because each band packs the other operand again (cheap then: ≤ 1/256 of its work).
+const UNITS_PER_THREAD = 4;
+const MIN_BAND = 256;
+
 /**
  * Thread `tid` of `threads`' share of a batched product C[bi] (+)= op(A[bi])·op(B[bi]) (C contiguous m×n), then
  * the activation (0 none, 1 GELU, 2 GELU tanh form) over the part of C this thread wrote, while it is still in cache.
- * The batch is split across threads when it divides evenly or is large; otherwise each matrix is split into
- * row bands (or column bands when it is wide), aligned to the register tile.
+ * The work is cut into units — the batch's matrices, or when the batch is small, row bands (column bands when the
+ * matrix is wide) aligned to the register tile — that the threads claim from `counter` (an i32 the caller zeroes)
+ * as they go. Every element is computed the same way whichever thread takes its unit, so the result does not depend
+ * on the number of threads or on timing.
  */
 export function matmul(tid: i32, threads: i32, batch: i32, m: i32, n: i32, k: i32,
   a: usize, ars: i32, acs: i32, strideA: i32, b: usize, brs: i32, bcs: i32, strideB: i32,
-  c: usize, accumulate: bool, work: usize, workStride: i32, activation: i32): void {
+  c: usize, accumulate: bool, work: usize, workStride: i32, activation: i32, counter: usize): void {
   const myWork = work + <usize>tid * <usize>workStride;
-  const parts = threads > 1 && batch % threads !== 0 && batch < 4 * threads ? threads : 1;
-  const units = batch * parts;
-  const first = shareStart(units, tid, threads);
-  const last = shareStart(units, tid + 1, threads);
   const rowTiles = (m + MR - 1) / MR;
   const colTiles = (n + NR - 1) / NR;
   const splitRows = rowTiles >= colTiles;
-  for (let u = first; u < last; u++) {
+  const tiles = splitRows ? rowTiles : colTiles;
+  let parts = 1;
+  if (threads > 1 && batch < UNITS_PER_THREAD * threads) {
+    const wanted = (UNITS_PER_THREAD * threads + batch - 1) / batch;
+    const byBand = max(threads, tiles * (splitRows ? MR : NR) / MIN_BAND);
+    parts = min(min(wanted, byBand), tiles);
+  }
+  const units = batch * parts;
+  // Row bands of one matrix share B: with B in one block, this thread packs it once, for the first band it takes.
+  const reuseB = parts > 1 && splitRows && oneBlockOfB(n, k) && (batch === 1 || strideB === 0);
+  let bReady = false;
+  for (let u = threads > 1 ? atomic.add<i32>(counter, 1) : 0; u < units; u = threads > 1 ? atomic.add<i32>(counter, 1) : u + 1) {
     const bi = u / parts;
     const part = u % parts;
     const aBase = a + (<usize>bi * <usize>strideA << 2);
@@ -220,7 +242,8 @@ export function matmul(tid: i32, threads: i32, batch: i32, m: i32, n: i32, k: i3
       const i0 = min(m, shareStart(rowTiles, part, parts) * MR);
       const i1 = min(m, shareStart(rowTiles, part + 1, parts) * MR);
       const cRows = cBase + (<usize>i0 * <usize>n << 2);
-      gemm(i1 - i0, n, k, aBase + (<usize>i0 * <usize>ars << 2), ars, acs, bBase, brs, bcs, cRows, n, accumulate, myWork);
+      gemm(i1 - i0, n, k, aBase + (<usize>i0 * <usize>ars << 2), ars, acs, bBase, brs, bcs, cRows, n, accumulate, myWork, reuseB && bReady);
+      bReady = reuseB && i1 > i0;
       activateInPlace(activation, cRows, (i1 - i0) * n);
     } else {
       const j0 = min(n, shareStart(colTiles, part, parts) * NR);
