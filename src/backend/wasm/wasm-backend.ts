@@ -341,7 +341,7 @@ export class WasmBackend implements Backend {
     const workBytes = this.helpers.attentionWorkBytes(nK, dV);
     const work = a.alloc(threads * workBytes);
     this.run("attention", [batch, heads, nQ, nK, dK, dV, p.scale, p.causal ? 1 : 0, qp, kp, vp, outp, maskp, addp,
-      s0, s1, s2, s3, probsp, scoresp, work, workBytes, p.tokenMajor ? 1 : 0], threads);
+      s0, s1, s2, s3, probsp, scoresp, work, workBytes, p.tokenMajor ? 1 : 0, a.zeroedCounter()], threads);
     a.getF32(outp, out.subarray(0, pairs * nQ * dV));
     if (probs) a.getF32(probsp, probs.subarray(0, pairs * nQ * nK));
     if (scores) a.getF32(scoresp, scores.subarray(0, pairs * nQ * nK));
@@ -370,7 +370,7 @@ export class WasmBackend implements Backend {
     const workBytes = this.helpers.attentionBackwardWorkBytes(nQ, nK, dScores ? 1 : 0);
     const work = a.alloc(threads * workBytes);
     this.run("attentionBackward", [batch, heads, nQ, nK, dK, dV, p.scale, qp, kp, vp, pp, dop, dqp, dkp, dvp, dsp,
-      work, workBytes, p.tokenMajor ? 1 : 0], threads);
+      work, workBytes, p.tokenMajor ? 1 : 0, a.zeroedCounter()], threads);
     if (dq) a.getF32(dqp, dq.subarray(0, pairs * nQ * dK));
     if (dk) a.getF32(dkp, dk.subarray(0, pairs * nK * dK));
     if (dv) a.getF32(dvp, dv.subarray(0, pairs * nK * dV));

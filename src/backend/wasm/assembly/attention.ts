@@ -1,5 +1,5 @@
 /**
- * Fused scaled dot-product attention per (batch, head), threads splitting the batch·heads pairs.
+ * Fused scaled dot-product attention per (batch, head), the threads claiming the batch·heads pairs one at a time.
  * Without probabilities: flash-attention style, query blocks × key blocks with an online softmax (running
  * max and sum, the output rescaled when the max grows), so memory is O(block² + n·d), never O(n²).
  * With probabilities (or scores) asked: S = Q·Kᵀ straight into the probabilities buffer, softmax in place,
@@ -8,7 +8,7 @@
  */
 import { gemm, gemmWorkBytes } from "./gemm";
 import { expShifted, scaleRow, softmaxBackwardRow } from "./rows";
-import { exp4, hmaxOrNaN, shareStart } from "./simd";
+import { exp4, hmaxOrNaN, nextUnit } from "./simd";
 
 const BQ = 128; // queries per flash block
 const BK = 128; // keys per flash block
@@ -97,14 +97,15 @@ function prepareRow(row: usize, len: i32, j0: i32, i: i32, scale: f32, keep: usi
 }
 
 /**
- * Thread `tid`'s share of attention over (batch, heads). Pointers are byte offsets; keyMask (batch × nK bytes,
+ * Thread `tid`'s share of attention over (batch, heads): the pairs it claims from `counter` (see `nextUnit`). Pointers are byte offsets; keyMask (batch × nK bytes,
  * 1 = attended), additive mask (strides as0..as3 over batch, heads, nQ, nK), probs and scores are 0 when absent.
  * When `scores` is set, `probs` must be too (the caller provides a buffer). q, k, v and out are (batch, heads, n, d),
  * or (batch, n, heads, d) when `tokenMajor` (the projections' own layout, so the caller needs no permutes).
  */
 export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i32, nK: i32, dK: i32, dV: i32,
   scale: f32, causal: bool, q: usize, k: usize, v: usize, out: usize, keyMask: usize, add: usize,
-  as0: i32, as1: i32, as2: i32, as3: i32, probs: usize, scores: usize, work: usize, workStride: i32, tokenMajor: bool): void {
+  as0: i32, as1: i32, as2: i32, as3: i32, probs: usize, scores: usize, work: usize, workStride: i32, tokenMajor: bool,
+  counter: usize): void {
   const myWork = work + <usize>tid * <usize>workStride;
   const keep = myWork + <usize>gemmWorkBytes();
   const sBlock = keep + <usize>align16(nK * 4);
@@ -112,12 +113,10 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
   const rowMax = oAcc + <usize>align16(BQ * dV * 4);
   const rowSum = rowMax + BQ * 4;
   const pairs = batch * heads;
-  const first = shareStart(pairs, tid, threads);
-  const last = shareStart(pairs, tid + 1, threads);
   const ldqk = rowStride(tokenMajor, heads, dK); // Q and K
   const ldv = rowStride(tokenMajor, heads, dV); // V and the output
   let keepBatch = -1;
-  for (let bh = first; bh < last; bh++) {
+  for (let bh = nextUnit(counter, threads, -1); bh < pairs; bh = nextUnit(counter, threads, bh)) {
     const b = bh / heads;
     const h = bh % heads;
     if (keyMask && b !== keepBatch) {
@@ -194,7 +193,7 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
 }
 
 /**
- * Thread `tid`'s share of the attention backward pass from the saved probabilities P, per (batch, head):
+ * Thread `tid`'s share of the attention backward pass from the saved probabilities P, per (batch, head) it claims:
  * dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − rowsum(P ⊙ dP)); dQ = scale·dS·K; dK = scale·dSᵀ·Q.
  * dq, dk, dv, dScores are 0 when not wanted; dS goes to dScores when given, else to per-thread scratch.
  * q, k, v, dOut and the gradients are laid out as in `attention` (`tokenMajor` or not); P and dScores are
@@ -202,15 +201,13 @@ export function attention(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i3
  */
 export function attentionBackward(tid: i32, threads: i32, batch: i32, heads: i32, nQ: i32, nK: i32, dK: i32, dV: i32,
   scale: f32, q: usize, k: usize, v: usize, probs: usize, dOut: usize, dq: usize, dk: usize, dv: usize,
-  dScores: usize, work: usize, workStride: i32, tokenMajor: bool): void {
+  dScores: usize, work: usize, workStride: i32, tokenMajor: bool, counter: usize): void {
   const myWork = work + <usize>tid * <usize>workStride;
   const dsScratch = myWork + <usize>gemmWorkBytes();
   const pairs = batch * heads;
-  const first = shareStart(pairs, tid, threads);
-  const last = shareStart(pairs, tid + 1, threads);
   const ldqk = rowStride(tokenMajor, heads, dK); // Q, K and their gradients
   const ldv = rowStride(tokenMajor, heads, dV); // V, dO and dV
-  for (let bh = first; bh < last; bh++) {
+  for (let bh = nextUnit(counter, threads, -1); bh < pairs; bh = nextUnit(counter, threads, bh)) {
     const b = bh / heads;
     const h = bh % heads;
     const pBh = probs + (<usize>bh * <usize>nQ * <usize>nK << 2);

@@ -6,7 +6,7 @@
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
 import { activateInPlace } from "./activation";
-import { madd, shareStart, storeTransposed } from "./simd";
+import { madd, nextUnit, shareStart, storeTransposed } from "./simd";
 
 const MR = 4;
 const NR = 8;
@@ -229,7 +229,7 @@ export function matmul(tid: i32, threads: i32, batch: i32, m: i32, n: i32, k: i3
   // Row bands of one matrix share B: with B in one block, this thread packs it once, for the first band it takes.
   const reuseB = parts > 1 && splitRows && oneBlockOfB(n, k) && (batch === 1 || strideB === 0);
   let bReady = false;
-  for (let u = threads > 1 ? atomic.add<i32>(counter, 1) : 0; u < units; u = threads > 1 ? atomic.add<i32>(counter, 1) : u + 1) {
+  for (let u = nextUnit(counter, threads, -1); u < units; u = nextUnit(counter, threads, u)) {
     const bi = u / parts;
     const part = u % parts;
     const aBase = a + (<usize>bi * <usize>strideA << 2);

@@ -85,6 +85,16 @@ const EXP_MIN_INPUT: f32 = -87.3; // below, exp is subnormal: flushed to 0 (and 
   v128.store(dst + 3 * step, v128.shuffle<i64>(t1, t3, 1, 3));
 }
 
+/**
+ * The next unit of work this thread takes after `previous` (−1 at the start): with several threads, whichever unit
+ * the shared counter at `counter` (an i32 the caller zeroes) hands out next, so a thread that starts late takes
+ * fewer; alone, simply the next one. Callers stop at the first unit past their count.
+ */
+// @ts-ignore: decorator
+@inline export function nextUnit(counter: usize, threads: i32, previous: i32): i32 {
+  return threads > 1 ? atomic.add<i32>(counter, 1) : previous + 1;
+}
+
 /** Where thread `tid` of `threads` starts in `total` items split evenly (its share ends where tid + 1 starts). */
 // @ts-ignore: decorator
 @inline export function shareStart(total: i32, tid: i32, threads: i32): i32 {
