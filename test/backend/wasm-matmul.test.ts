@@ -95,8 +95,8 @@ test("products cut into many units (row bands sharing one packed B, column bands
   const one = await wasmWithThreads(1);
   const two = await wasmWithThreads(2);
   const rng = new Rng(15);
-  // (batch, m, n, k, strideB 0?): 8 row bands with B packed once per thread; B over KC (packed per band); 8 column
-  // bands; two matrices sharing B, 4 bands each; 9 matrices (units are whole matrices)
+  // (batch, m, n, k, strideB 0?): 8 row bands with B packed once per thread; 4 of them; B over KC (halves); column
+  // halves; two matrices sharing B, 4 bands each; 9 matrices (units are whole matrices)
   const cases: [number, number, number, number, boolean][] = [
     [1, 2048, 128, 128, false], [1, 1100, 300, 100, false], [1, 1030, 130, 300, false], [1, 64, 2100, 64, false],
     [2, 700, 96, 64, true], [9, 96, 64, 128, false],

@@ -198,10 +198,12 @@ function oneBlockOfB(n: i32, k: i32): bool {
 
 // Threads take a product's units (whole matrices of a batch, or bands of one matrix) one at a time from a shared
 // counter, not as fixed halves: on a shared VM a worker often starts late or is descheduled for a while, and with
-// fixed halves every product waits for it. About 4 units a thread let the other thread take up the slack; a band is
-// at least 256 rows or columns because each band packs the other operand again (cheap then: ≤ 1/256 of its work).
+// fixed halves every product waits for it. About 4 units a thread let the other thread take up the slack. Finer
+// bands only where they cost no packing: row bands of a product whose B is one block, which a thread packs once;
+// elsewhere each band packs the other operand again (with bands of 256 rows or columns everywhere, three bench runs
+// gave K1 65.9–81.9 GFLOP/s against 72–85 with halves, and W2, a wide product, 0.74–0.76 × onnxruntime-web against
+// 0.60–0.73), so such a matrix is cut in `threads` bands as before.
 const UNITS_PER_THREAD = 4;
-const MIN_BAND = 256;
 
 /**
  * Thread `tid` of `threads`' share of a batched product C[bi] (+)= op(A[bi])·op(B[bi]) (C contiguous m×n), then
@@ -219,15 +221,16 @@ export function matmul(tid: i32, threads: i32, batch: i32, m: i32, n: i32, k: i3
   const colTiles = (n + NR - 1) / NR;
   const splitRows = rowTiles >= colTiles;
   const tiles = splitRows ? rowTiles : colTiles;
+  // Row bands of one matrix share B: with B in one block, a thread packs it once, for the first band it takes.
+  const canReuseB = splitRows && oneBlockOfB(n, k) && (batch === 1 || strideB === 0);
   let parts = 1;
   if (threads > 1 && batch < UNITS_PER_THREAD * threads) {
-    const wanted = (UNITS_PER_THREAD * threads + batch - 1) / batch;
-    const byBand = max(threads, tiles * (splitRows ? MR : NR) / MIN_BAND);
-    parts = min(min(wanted, byBand), tiles);
+    if (canReuseB) parts = max(threads, min((UNITS_PER_THREAD * threads + batch - 1) / batch, rowTiles * MR / MC));
+    else if (batch % threads !== 0) parts = threads;
+    parts = max(1, min(parts, tiles));
   }
   const units = batch * parts;
-  // Row bands of one matrix share B: with B in one block, this thread packs it once, for the first band it takes.
-  const reuseB = parts > 1 && splitRows && oneBlockOfB(n, k) && (batch === 1 || strideB === 0);
+  const reuseB = parts > 1 && canReuseB;
   let bReady = false;
   for (let u = nextUnit(counter, threads, -1); u < units; u = nextUnit(counter, threads, u)) {
     const bi = u / parts;
