@@ -201,8 +201,8 @@ function oneBlockOfB(n: i32, k: i32): bool {
 // fixed halves every product waits for it. About 4 units a thread let the other thread take up the slack. Finer
 // bands only where they cost no packing: row bands of a product whose B is one block, which a thread packs once;
 // elsewhere each band packs the other operand again (with bands of 256 rows or columns everywhere, three bench runs
-// gave K1 65.9–81.9 GFLOP/s against 72–85 with halves, and W2, a wide product, 0.74–0.76 × onnxruntime-web against
-// 0.60–0.73), so such a matrix is cut in `threads` bands as before.
+// gave W2, whose products are wide, 0.74–0.76 × onnxruntime-web; with halves, 0.60–0.73 and 0.65–0.72), so such a
+// matrix is cut in `threads` bands as before.
 const UNITS_PER_THREAD = 4;
 
 /**
