@@ -4,7 +4,7 @@
  * resumes like any other.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -20,7 +20,7 @@ import { resolveTrainConfig } from "../../src/train/config.ts";
 import { crossEntropy } from "../../src/train/losses.ts";
 import { train } from "../../src/train/trainer.ts";
 import { BERT_SEQCLS } from "./fine-tune-task.ts";
-import { tinyConfig } from "./tiny.ts";
+import { lossesOf, tinyConfig } from "./tiny.ts";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "tsformer-adv-"));
 
@@ -104,10 +104,6 @@ test("with the embedding table frozen the vectors still move, and the table gets
   assert.equal(table.grad, null, "a frozen table gets no gradient");
   assert.ok(model.parameters().some((p) => p.requiresGrad && p.grad?.data.some((v) => v !== 0)), "the rest of the model does");
 });
-
-/** The loss of every logged step of a run. */
-const lossesOf = (out: string): number[] => readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")
-  .map((l) => JSON.parse(l) as { type: string; loss?: number }).filter((m) => m.type === "step").map((m) => m.loss!);
 
 test("training with --adversarial learns the tiny task, logs the clean loss, and resumes exactly", async () => {
   const config = tinyConfig(tmp(), { adversarial: 0.1, epochs: 8, saveEvery: 7 });

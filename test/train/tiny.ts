@@ -1,5 +1,5 @@
 /** A tiny sentiment task and a tiny model config, so training tests run in seconds. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Rng } from "../../src/tensor/index.ts";
 import { type TrainConfig, resolveTrainConfig } from "../../src/train/config.ts";
@@ -37,4 +37,10 @@ export function tinyConfig(dir: string, overrides: Record<string, unknown> = {})
     schedule: { name: "linear", warmup: 5 },
     batchSize: 8, epochs: 4, seed: 5, patience: 0, out: join(dir, "run"),
   }, overrides);
+}
+
+/** The loss of every logged step of a run (its metrics.jsonl). */
+export function lossesOf(out: string): number[] {
+  return readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")
+    .map((l) => JSON.parse(l) as { type: string; loss?: number }).filter((m) => m.type === "step").map((m) => m.loss!);
 }

@@ -3,7 +3,7 @@
  * training continues from the raw weights, and that a run with it resumes exactly.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -13,7 +13,7 @@ import { Tensor } from "../../src/tensor/tensor.ts";
 import { resolveTrainConfig } from "../../src/train/config.ts";
 import { train } from "../../src/train/trainer.ts";
 import { WeightAverage } from "../../src/train/weight-average.ts";
-import { tinyConfig } from "./tiny.ts";
+import { lossesOf, tinyConfig } from "./tiny.ts";
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), "tsformer-ema-"));
 
@@ -77,10 +77,6 @@ test("with --ema, best/ holds the averaged weights and last/ the raw ones beside
     assert.ok(raw.some((v, i) => v !== shadow[i]), `${same[0][0]}: last/ holds the raw weights, not the average`);
   }
 });
-
-/** The loss of every logged step of a run. */
-const lossesOf = (out: string): number[] => readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")
-  .map((l) => JSON.parse(l) as { type: string; loss?: number }).filter((m) => m.type === "step").map((m) => m.loss!);
 
 test("training with --ema learns the tiny task and resumes exactly", async () => {
   const config = tinyConfig(tmp(), { ema: 0.9, epochs: 6 });
