@@ -206,8 +206,8 @@ class PlaceholderRng extends Rng {
 }
 
 /**
- * Builds the model a plan describes and fills it from the file: each weight is read straight into its parameter
- * (one copy from the file, no intermediate arrays), then the stored copies of tied parameters are compared with
+ * Builds the model a plan describes and fills it from the file: each weight is read into its parameter (through
+ * a 1 MiB buffer, no tensor-sized intermediate arrays), then the stored copies of tied parameters are compared with
  * them (tsformer ties the decoder to the word embeddings, as HF does) and every value is checked to be finite.
  */
 export function buildBertModel(plan: BertWeightsPlan, view: SafetensorsView, source: string, allowNonFinite = false): BertModel {

@@ -47,8 +47,9 @@ for (const threads of THREAD_COUNTS) {
   }
 }
 
-test("allocate: zeros in WASM memory that kernels update in place, valid after the memory grows", async () => {
-  const wasm = await wasmWithThreads(1);
+for (const threads of THREAD_COUNTS) {
+test(`allocate on ${threads} thread(s): zeros in WASM memory that kernels update in place, valid after the memory grows`, async () => {
+  const wasm = await wasmWithThreads(threads);
   const m = wasm.allocate(5000);
   const v = wasm.allocate(5000);
   assert.ok(m.every((x) => x === 0) && v.every((x) => x === 0), "fresh blocks are zeros");
@@ -65,11 +66,12 @@ test("allocate: zeros in WASM memory that kernels update in place, valid after t
   wasm.adamStep(w, g, m, v, ADAMW);
   assert.ok(Math.abs(m[0] - 0.05) < 1e-7, `the kernel wrote the old view in place: m[0] = ${m[0]}`);
   // the product left its operands (ones) and result in the arena; a block reserved over them must still read zeros,
-  // and one reaching past them into never-used memory too
+  // and one reaching past them into never-used memory too (a block this large is zeroed by every thread)
   const over = wasm.allocate(3 * big * big);
   assert.equal(over.findIndex((x) => x !== 0), -1, "a block over bytes a call used is zeroed");
   assert.ok(Math.abs(v[4999] - 0.00025) < 1e-9, `v[4999] = ${v[4999]}`);
 });
+}
 
 test("resident blocks: reserved below the arena, which moves up; given back when the topmost is freed", () => {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 64, shared: true });

@@ -58,6 +58,22 @@ test("readInto fills a destination straight from a file or from memory, and refu
   }
 });
 
+test("a tensor of several read chunks (1 MiB each) comes back whole from a file, and a cut inside it names the byte", () => {
+  const n = 600_001; // 2.4 MB: two full chunks and a ragged tail
+  const big = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * (i % 7));
+  const bytes = serializeSafetensors([{ name: "big", shape: [n], data: big }]);
+  const path = join(tmp, "chunks.safetensors");
+  writeFileSync(path, bytes);
+  const view = openSafetensorsFileSync(path);
+  const out = new Float32Array(n);
+  view.readInto("big", out);
+  assert.deepEqual(out, big);
+  const cut = bytes.length - 4 * 1000; // inside the third chunk
+  truncateSync(path, cut);
+  assert.throws(() => view.readInto("big", new Float32Array(n)), (e: unknown) => e instanceof CheckpointError
+    && e.message.includes(`the file ends at byte ${cut}, before byte ${bytes.length}`));
+});
+
 test("a file that shrinks after its header was read is an error naming the byte", () => {
   const path = join(tmp, "shrinks.safetensors");
   writeFileSync(path, file);

@@ -39,17 +39,18 @@ export class ResidentHeap {
     this.enabled = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
   }
 
-  /** `length` zeros that stay in WASM memory until the returned array is unreachable. Call between kernel calls. */
-  allocate(length: number): Float32Array {
-    if (!this.enabled || length === 0) return new Float32Array(length);
+  /**
+   * `length` floats that stay in WASM memory until the returned array is unreachable, and how many of its first
+   * floats may hold old values (a reused block's); the rest were never handed out and still hold a fresh memory's
+   * zeros. The caller zeroes (see WasmBackend.allocate). Call between kernel calls.
+   */
+  allocate(length: number): { view: Float32Array; dirtyFloats: number } {
+    if (!this.enabled || length === 0) return { view: new Float32Array(length), dirtyFloats: 0 };
     const bytes = Math.ceil((length * 4) / ALIGN) * ALIGN;
     const { block, dirtyBytes } = this.take(bytes);
     const view = this.arena.residentView(block.at, length);
-    // A reused block holds old values; memory never handed out is still zero, and writing it here would fault in
-    // every page twice (BERT-base's 438 MB of parameters: once here, once when the file is read into them).
-    view.fill(0, 0, Math.min(length, Math.ceil(dirtyBytes / 4)));
     this.registry.register(view, block);
-    return view;
+    return { view, dirtyFloats: Math.min(length, Math.ceil(dirtyBytes / 4)) };
   }
 
   /**
