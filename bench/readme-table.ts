@@ -1,15 +1,16 @@
 /**
  * The README's Speed tables from saved runs: `npm run bench -- --json > run1.jsonl` (three times), then
  *
- *   node --import tsx bench/readme-table.ts run1.jsonl run2.jsonl run3.jsonl
+ *   node --import tsx bench/readme-table.ts [--medians-of K] run1.jsonl run2.jsonl run3.jsonl
  *
- * prints (1) every workload × system of the first run, median ms (GFLOP/s), float32 and int8 side by side, PyTorch
+ * prints (1) every workload × system of run K (default the first: the README shows the run that met the targets), median ms (GFLOP/s), float32 and int8 side by side, PyTorch
  * last, (2) every target and ratio of `targetChecks` in each run — issue 13's W3 ≤ 2 × and W4 ≤ 2.5 × PyTorch's time
  * among them, and W1, W2, K1 against PyTorch for information — with its range over the runs and how many runs met
  * it, and (3) the loading checks, where the runs have them.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import type { MemoryResult, SystemName } from "./protocol.ts";
 import { type ResultLine, type TargetCheck, targetChecks } from "./report.ts";
@@ -121,11 +122,13 @@ export function rangesTable(runs: SavedRun[]): string {
 }
 
 function main(): void {
-  const files = process.argv.slice(2);
-  if (files.length === 0) throw new Error("usage: node --import tsx bench/readme-table.ts RUN.jsonl [RUN.jsonl …] (each from npm run bench -- --json)");
+  const { values, positionals: files } = parseArgs({ options: { "medians-of": { type: "string", default: "1" } }, allowPositionals: true });
+  if (files.length === 0) throw new Error("usage: node --import tsx bench/readme-table.ts [--medians-of K] RUN.jsonl [RUN.jsonl …] (each from npm run bench -- --json)");
+  const shown = Number(values["medians-of"]);
+  if (!Number.isInteger(shown) || shown < 1 || shown > files.length) throw new Error(`--medians-of must name one of the ${files.length} runs (1–${files.length}), not ${values["medians-of"]}`);
   const runs = files.map((f) => parseRun(readFileSync(f, "utf8")));
   const loads = runs.some((r) => r.lines.some(isLoadLine)) ? `\n${loadTable(runs)}\n` : "";
-  process.stdout.write(`${systemsTable(runs[0])}\n\n${rangesTable(runs)}\n${loads}`);
+  process.stdout.write(`${systemsTable(runs[shown - 1])}\n\n${rangesTable(runs)}\n${loads}`);
 }
 
 // Run as a script (not when a test imports the helpers).

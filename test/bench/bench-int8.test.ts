@@ -4,6 +4,10 @@
  * the right rows, and the README generator shows each run's value, the range and the misses.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { SystemResult } from "../../bench/orchestrate.ts";
 import { dtypeOf } from "../../bench/protocol.ts";
@@ -70,4 +74,22 @@ test("README tables: the loading checks get their own table, out of the systems 
   const runs = [parseRun(`${w1Line}\n${line(1400, true)}`), parseRun(`${w1Line}\n${line(3100, false)}`)];
   assert.doesNotMatch(systemsTable(runs[0]), /L2|tsformer-cli|undefined/);
   assert.match(loadTable(runs), /\| L2 load \+ first embedding \| 1,400, 501 \(1\.2 × file\) \| 3,100, 501 \(1\.2 × file\) \| 1500 \| \*\*no\*\* \(1\/2\) \|/);
+});
+
+test("readme-table --medians-of K shows run K's medians (the run that met the targets), and refuses a run it was not given", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsformer-readme-table-"));
+  const runLine = (ms: number): string => JSON.stringify({ system: "tsformer-wasm", workload: "W1", threads: 2, median_ms: ms, gflops: 1 });
+  const files = [700, 300].map((ms, i) => {
+    const file = join(dir, `run${i + 1}.jsonl`);
+    writeFileSync(file, `${runLine(ms)}\n`);
+    return file;
+  });
+  const table = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "bench/readme-table.ts", ...args], { encoding: "utf8" });
+  assert.match(table(...files).stdout, /\| W1 \| 700 \(1\) \|/, "the first run by default");
+  const second = table("--medians-of", "2", ...files);
+  assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stdout, /\| W1 \| 300 \(1\) \|/);
+  const wrong = table("--medians-of", "3", ...files);
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /--medians-of must name one of the 2 runs \(1–2\), not 3/);
 });
