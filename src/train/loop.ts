@@ -244,7 +244,7 @@ export async function runTraining(run: TrainingRun, hooks: LoopHooks = {}): Prom
   const average = settings.ema > 0 ? new WeightAverage(run.trainable, settings.ema) : null;
   if (average && run.resumeFrom) {
     const path = join(lastDir, AVERAGE_FILE);
-    if (!existsSync(path)) throw new CheckpointError(`${path}: missing; the run was saved without its weight average`);
+    if (!existsSync(path)) throw new CheckpointError(`${path}: missing, so this --ema run cannot resume exactly; put the file back, or start a new run in another --out`);
     const saved = (await readSafetensorsFile(path)).tensors;
     average.loadStateDict(new Map([...saved].map(([name, t]) => [name, t.data as Float32Array])), s.step, path);
   }

@@ -3,7 +3,7 @@
  * training continues from the raw weights, and that a run with it resumes exactly.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -89,6 +89,15 @@ test("training with --ema learns the tiny task and resumes exactly", async () =>
   assert.deepEqual(lossesOf(interrupted.out), lossesOf(config.out));
   assert.deepEqual(await tensorsOf(join(interrupted.out, "best", "model.safetensors")), await tensorsOf(join(config.out, "best", "model.safetensors")));
   assert.deepEqual(await tensorsOf(join(interrupted.out, "last", "weight_average.safetensors")), await tensorsOf(join(config.out, "last", "weight_average.safetensors")));
+});
+
+test("resuming an --ema run whose last/ lost its average is refused, naming the file and what to do", async () => {
+  const config = tinyConfig(tmp(), { ema: 0.9, epochs: 2, saveEvery: 3, maxSteps: 3 });
+  await train(config);
+  const path = join(config.out, "last", "weight_average.safetensors");
+  rmSync(path);
+  await assert.rejects(train({ ...config, maxSteps: 0 }, { resume: true }), (e: unknown) => e instanceof CheckpointError
+    && e.message === `${path}: missing, so this --ema run cannot resume exactly; put the file back, or start a new run in another --out`);
 });
 
 test("an ema outside [0, 1) is refused in one line", () => {
