@@ -151,6 +151,8 @@ export interface Backend {
   scatterAdd(dOut: Float32Array, cols: number, ids: Int32Array, dTable: Float32Array): void;
   /** One Adam / AdamW update of parameters `w` and moments `m`, `v` in place from gradients `g` (all of one length). */
   adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, p: AdamStepParams): void;
+  /** shadow ← decay·shadow + (1 − decay)·w in place, in double precision, stored as float32 (a weight average's update). */
+  averageStep(shadow: Float32Array, w: Float32Array, decay: number): void;
   /**
    * `length` zeros in the memory this backend computes in (WASM memory for `wasm`, where kernels then read and
    * write them in place, without copies), for long-lived state such as optimizer moments. Freed when unreachable.

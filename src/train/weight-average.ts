@@ -9,6 +9,7 @@
  * weights from dominating the average. The loop evaluates held-out data and saves `best/` with the averaged weights;
  * training itself continues from the raw ones, which `last/` holds beside the average for an exact `--resume`.
  */
+import { getBackend } from "../backend/registry.ts";
 import { CheckpointError } from "../errors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
@@ -21,14 +22,19 @@ export interface AverageTensor {
 
 /** The averages of a list of weights; the weights are updated elsewhere (the optimizer), the averages here. */
 export class WeightAverage {
-  /** The shadow of each weight, in the order of `weights`; starts as a copy of the weights. */
+  /** The shadow of each weight, in the order of `weights`; starts as a copy of the weights, in the backend's memory. */
   private readonly shadows: Float32Array[];
   private updates = 0;
 
   /** `decay` in [0, 1): the larger, the longer the average's memory (about 1 / (1 − decay) steps). */
   constructor(private readonly weights: readonly Tensor[], readonly decay: number) {
     if (!(decay >= 0 && decay < 1)) throw new RangeError(`WeightAverage: decay must be in [0, 1), got ${decay}`);
-    this.shadows = weights.map((w) => Float32Array.from(w.data));
+    // In the backend's memory (WASM memory for `wasm`), so the update kernel reads and writes them in place.
+    this.shadows = weights.map((w) => {
+      const shadow = getBackend().allocate(w.data.length);
+      shadow.set(w.data);
+      return shadow;
+    });
   }
 
   /** The decay of the next update: `decay`, ramped up over the first steps. */
@@ -36,15 +42,12 @@ export class WeightAverage {
     return Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
   }
 
-  /** Moves every shadow towards its weight; call once after each optimizer step. */
+  /** Moves every shadow towards its weight (`Backend.averageStep`: threaded in WASM); call once after each optimizer step. */
   update(): void {
     const d = this.currentDecay();
     this.updates++;
-    for (let i = 0; i < this.weights.length; i++) {
-      const w = this.weights[i].data;
-      const s = this.shadows[i];
-      for (let j = 0; j < s.length; j++) s[j] = d * s[j] + (1 - d) * w[j];
-    }
+    const backend = getBackend();
+    this.weights.forEach((w, i) => backend.averageStep(this.shadows[i], w.data, d));
   }
 
   /** Runs `fn` with the averaged weights in place of the weights, and puts the weights back afterwards (even on error). */

@@ -1,6 +1,6 @@
 /**
- * The wasm Adam kernel against the reference (bit for bit: both compute in double, in the same order), on resident
- * moments (`allocate`: WASM memory, updated in place) and on ordinary arrays, and the resident blocks themselves:
+ * The wasm Adam and weight-average kernels against the reference (bit for bit: both compute in double, in the same
+ * order), on resident moments (`allocate`: WASM memory, updated in place) and on ordinary arrays, and the resident blocks themselves:
  * zeroed, in place, still valid after the memory grows, reused once freed.
  */
 import assert from "node:assert/strict";
@@ -45,6 +45,28 @@ for (const threads of THREAD_COUNTS) {
       }
     });
   }
+}
+
+for (const threads of THREAD_COUNTS) {
+  test(`weight-average step on ${threads} thread(s): wasm gives the reference's bits, resident shadow or not`, async () => {
+    const wasm = await wasmWithThreads(threads);
+    const rng = new Rng(threads * 11);
+    for (const n of [5, 4099, 70_001]) { // below the WASM threshold, a ragged tail, split over threads
+      for (const resident of [false, true]) {
+        for (const decay of [0, 0.1, 0.995]) {
+          const w = randomArray(n, rng);
+          const start = randomArray(n, rng);
+          const expected = Float32Array.from(start);
+          ref.averageStep(expected, w, decay);
+          const shadow = resident ? wasm.allocate(n) : new Float32Array(n);
+          shadow.set(start);
+          wasm.averageStep(shadow, w, decay);
+          assert.deepEqual(bits(shadow), bits(expected), `n=${n}, ${resident ? "resident" : "ordinary"} shadow, decay ${decay}`);
+          assert.ok(decay === 0 || shadow.some((x, i) => x !== w[i]), "the shadow moved towards w, not onto it");
+        }
+      }
+    }
+  });
 }
 
 for (const threads of THREAD_COUNTS) {

@@ -5,7 +5,7 @@ import { affine, binary, firstNonFinite, gather, maskedFill, permute, reduce, sc
 import { layerNorm, layerNormBackward } from "./layernorm.ts";
 import { matmul } from "./matmul.ts";
 import { matmulInt8 } from "./matmul-int8.ts";
-import { adamStep, allocate, stepMemory } from "./optim.ts";
+import { adamStep, allocate, averageStep, stepMemory } from "./optim.ts";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./softmax.ts";
 
 /** The plain-TypeScript backend. */
@@ -32,6 +32,7 @@ export const referenceBackend: Backend = {
   attention,
   attentionBackward,
   adamStep,
+  averageStep,
   allocate,
   ...stepMemory,
   matmulInt8,

@@ -1,4 +1,4 @@
-/** The optimizer kernel in plain TypeScript: one Adam / AdamW update, in double precision, stored as float32. */
+/** The optimizer kernels in plain TypeScript: an Adam / AdamW update and a weight average's, in double precision, stored as float32. */
 import type { AdamStepParams } from "../backend.ts";
 
 /**
@@ -18,6 +18,12 @@ export function adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: F
     v[i] = vi;
     w[i] = w[i] * shrink - (stepSize * mi) / (Math.sqrt(vi) / rootC2 + eps);
   }
+}
+
+/** shadow ← decay·shadow + (1 − decay)·w in place (an exponential moving average of weights), in double precision. */
+export function averageStep(shadow: Float32Array, w: Float32Array, decay: number): void {
+  const keep = 1 - decay;
+  for (let i = 0; i < shadow.length; i++) shadow[i] = decay * shadow[i] + keep * w[i];
 }
 
 /** Long-lived storage: ordinary memory for this backend. */

@@ -48,6 +48,7 @@ export const THREADED_KERNELS = [
   "scatterAddRows",
   "matmulInt8",
   "adamStep",
+  "averageStep",
 ] as const;
 
 /** Name of a threaded kernel. */

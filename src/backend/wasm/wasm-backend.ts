@@ -239,6 +239,18 @@ export class WasmBackend implements Backend {
     a.getF32(vp, v.subarray(0, n));
   }
 
+  averageStep(shadow: Float32Array, w: Float32Array, decay: number): void {
+    const n = shadow.length;
+    if (n < ELEMENTWISE_WASM_ELEMENTS) return REF.averageStep(shadow, w, decay);
+    const a = this.arena;
+    a.reset();
+    // a resident shadow (WeightAverage allocates it here) and resident weights are used in place
+    const sp = a.putF32(shadow);
+    const wp = a.putF32(w.subarray(0, n));
+    this.run("averageStep", [sp, wp, n, decay], this.threadsFor(n, MEMORY_THREADING_ELEMENTS));
+    a.getF32(sp, shadow);
+  }
+
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void {
     this.rowwise("softmax", x, null, out, rows, cols);
   }

@@ -9,7 +9,7 @@ export { attention, attentionBackward, attentionBackwardWorkBytes, attentionWork
 export { layerNorm, layerNormBackward, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./norm";
 export { erf, gelu, geluBackward, geluScratchBytes } from "./activation";
 export { affine, binaryBroadcast, binaryDense, fillZero, firstNonFinite, gatherRows, permuteRows, scatterAddRows, sumAxis } from "./elementwise";
-export { adamStep } from "./optim";
+export { adamStep, averageStep } from "./optim";
 
 /** First byte past the module's static data: the JavaScript arena starts above it. */
 export function heapBase(): usize {

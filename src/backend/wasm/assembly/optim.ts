@@ -1,8 +1,9 @@
 /**
- * The optimizer kernel: Adam / AdamW updating parameters and moments in place, split over threads. It computes in
- * double precision, two lanes at a time, with the reference backend's operations in the reference's order
- * (src/backend/reference/optim.ts), so both backends give the same bits; it is bound by memory traffic (seven
- * float32 streams), not by arithmetic, so the wider lanes of float32 would buy nothing.
+ * The optimizer kernels, split over threads: Adam / AdamW updating parameters and moments in place, and a weight
+ * average's update. They compute in double precision, two lanes at a time, with the reference backend's operations
+ * in the reference's order (src/backend/reference/optim.ts), so both backends give the same bits; they are bound by
+ * memory traffic (seven float32 streams for Adam, three for the average), not by arithmetic, so the wider lanes of
+ * float32 would buy nothing.
  * AssemblyScript source: compiled by scripts/build-wasm.mjs, not by tsc.
  */
 import { vectorShareStart } from "./simd";
@@ -75,5 +76,22 @@ export function adamStep(tid: i32, threads: i32, w: usize, g: usize, m: usize, v
     store<f32>(m + at, <f32>mi);
     store<f32>(v + at, <f32>vi);
     store<f32>(w + at, <f32>(wi * shrink - (stepSize * mi) / (Math.sqrt(vi) / rootC2 + eps)));
+  }
+}
+
+/** tid's share of a weight average's update over n values: shadow = decay·shadow + (1 − decay)·w, in double. */
+export function averageStep(tid: i32, threads: i32, shadow: usize, w: usize, n: i32, decay: f64): void {
+  const first = vectorShareStart(n, tid, threads);
+  const last = vectorShareStart(n, tid + 1, threads);
+  const d = f64x2.splat(decay), keep = f64x2.splat(1 - decay);
+  let i = first;
+  for (; i + 4 <= last; i += 4) {
+    const at = <usize>i << 2;
+    const s4 = v128.load(shadow + at), w4 = v128.load(w + at);
+    v128.store(shadow + at, join(firstMoment(d, keep, low(s4), low(w4)), firstMoment(d, keep, high(s4), high(w4))));
+  }
+  for (; i < last; i++) {
+    const at = <usize>i << 2;
+    store<f32>(shadow + at, <f32>(decay * <f64>load<f32>(shadow + at) + (1 - decay) * <f64>load<f32>(w + at)));
   }
 }
