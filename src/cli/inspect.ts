@@ -11,12 +11,13 @@ export function registerInspect(program: Command): void {
     .argument("<file>", "a .safetensors file")
     .option("--json", "one JSON object: {file, metadata, tensors: [{name, dtype, shape, parameters}], total}")
     .action(async (file: string, options: { json?: boolean }) => {
-      // The reference backend: inspect computes nothing, so it need not start the wasm kernels and their threads.
-      await runCommand({ ...program.opts<GlobalOptions>(), backend: "reference" }, async () => {
+      // No backend: inspect computes nothing, so it loads no kernels (neither wasm and its threads nor the reference).
+      await runCommand(program.opts<GlobalOptions>(), async () => {
         const { openSafetensorsFile } = await import("../io/safetensors.ts"); // on use: the CLI starts without it
         const { metadata, infos } = await openSafetensorsFile(file); // the header alone: no tensor data is read
         const rows = [...infos.values()].map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, parameters: t.shape.reduce((a, b) => a * b, 1) }));
-        rows.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+        const byName = new Intl.Collator("en", { numeric: true }); // one collator: localeCompare with options builds one per call
+        rows.sort((a, b) => byName.compare(a.name, b.name));
         const total = rows.reduce((n, r) => n + r.parameters, 0);
         if (options.json) {
           printJsonLine({ file, metadata, tensors: rows, total });
@@ -29,6 +30,6 @@ export function registerInspect(program: Command): void {
         process.stdout.write(line("name", "dtype", "shape", "parameters"));
         for (const r of rows) process.stdout.write(line(r.name, r.dtype, shapeOf(r.shape), r.parameters.toLocaleString("en-US")));
         process.stdout.write(`${rows.length} tensors, ${total.toLocaleString("en-US")} parameters in ${basename(file)}\n`);
-      });
+      }, { computes: false });
     });
 }

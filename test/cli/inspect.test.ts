@@ -21,6 +21,17 @@ test("inspect lists every tensor with dtype, shape and parameter count, and the 
   assert.equal(json.tensors.length, 36);
 });
 
+test("inspect sorts names with their numbers as numbers (layer.2 before layer.10), and still checks --threads", () => {
+  const path = join(tmp, "numbered.safetensors");
+  const tensor = (name: string) => ({ name, shape: [1], data: new Float32Array([1]) });
+  writeFileSync(path, serializeSafetensors(["layer.10.w", "layer.2.w", "layer.1.w"].map(tensor)));
+  const json = JSON.parse(cli(["inspect", path, "--json"]).stdout) as { tensors: { name: string }[] };
+  assert.deepEqual(json.tensors.map((t) => t.name), ["layer.1.w", "layer.2.w", "layer.10.w"]);
+  const r = cli(["--threads", "0", "inspect", path]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'tsformer: --threads must be a positive integer, got "0"\n');
+});
+
 /** Writes a malformed variant of a small valid file and returns the CLI's stderr. */
 function inspectBytes(name: string, bytes: Uint8Array): { code: number; stderr: string } {
   const path = join(tmp, name);
