@@ -201,7 +201,7 @@ export class WasmBackend implements Backend {
     const { view, dirtyFloats } = this.resident.allocate(length);
     // A large block is zeroed by every thread, its never-used pages too: the writes fault the pages in, and first
     // touches are slow and serial per thread on VMs (BERT-base's 438 MB here: 1.1 s on one thread, 0.65 s on two).
-    if (this.threads > 1 && length >= PARALLEL_FIRST_TOUCH_FLOATS && this.arena.pointerOf(view) >= 0) this.memoryOps.fillZero(view);
+    if (this.threads > 1 && length >= PARALLEL_FIRST_TOUCH_FLOATS) this.memoryOps.fillZero(view); // threads imply shared memory: the view is resident
     else view.fill(0, 0, dirtyFloats);
     return view;
   }

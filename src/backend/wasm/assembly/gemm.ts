@@ -246,7 +246,7 @@ export function matmul(tid: i32, threads: i32, batch: i32, m: i32, n: i32, k: i3
       const i1 = min(m, shareStart(rowTiles, part + 1, parts) * MR);
       const cRows = cBase + (<usize>i0 * <usize>n << 2);
       gemm(i1 - i0, n, k, aBase + (<usize>i0 * <usize>ars << 2), ars, acs, bBase, brs, bcs, cRows, n, accumulate, myWork, reuseB && bReady);
-      bReady = reuseB && i1 > i0;
+      bReady = reuseB; // bands are never empty (parts ≤ rowTiles), so B is packed now
       activateInPlace(activation, cRows, (i1 - i0) * n);
     } else {
       const j0 = min(n, shareStart(colTiles, part, parts) * NR);
