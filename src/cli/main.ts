@@ -4,6 +4,7 @@ import { setFlagsFromString } from "node:v8";
 import { Command } from "commander";
 import { registerDemo } from "./demo.ts";
 import { registerInspect } from "./inspect.ts";
+import { registerConvert } from "./convert.ts";
 import { registerParity } from "./parity.ts";
 import { registerTrain } from "./train.ts";
 import { registerPretrain } from "./pretrain.ts";
@@ -32,6 +33,7 @@ program
 
 registerParity(program);
 registerInspect(program);
+registerConvert(program);
 registerDemo(program);
 registerTrain(program);
 registerPretrain(program);
