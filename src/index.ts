@@ -21,6 +21,7 @@ export {
   type StoredTensor, type StoredTensorInput, type SafetensorsDType, type SafetensorsView, type TensorInfo,
 } from "./io/safetensors.ts";
 export { readShardedSafetensors, openShardedSafetensors } from "./io/sharded.ts";
+export { convertFloatTensors, F16_MAX, type FloatStorage, type ConversionReport } from "./io/convert.ts";
 export { writeFileAtomic, writeDirectoryAtomic } from "./io/atomic.ts";
 export { fromHfBertName, toHfBertName, hfBertTiedName, mapHfBertState, fromTorchEncoderState, toTorchEncoderState, fromTorchMultiheadAttentionState } from "./io/names.ts";
 export { loadIntoModule } from "./io/load.ts";
