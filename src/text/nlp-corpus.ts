@@ -24,9 +24,8 @@ export function findNlpCorpusDirectory(from: string = import.meta.url): string {
 }
 
 /**
- * Every sentence of the package in `dir`, in file order (`doc-0.json` first), whitespace collapsed to single
- * spaces and trimmed; sentences with no letter (ASCII art, bare numbers) are left out. A missing file is a
- * one-line error saying to reinstall; a file that is not a JSON array of strings is a `DataError` naming it.
+ * Every sentence of the package in `dir` as the files hold it, in file order (`doc-0.json` first). A missing file
+ * is a one-line error saying to reinstall; a file that is not a JSON array of strings is a `DataError` naming it.
  */
 export function readNlpCorpus(dir: string): string[] {
   const sentences: string[] = [];
@@ -47,8 +46,7 @@ export function readNlpCorpus(dir: string): string[] {
     if (!Array.isArray(parsed)) throw new DataError(`${path}: expected a JSON array of sentences`);
     parsed.forEach((s: unknown, k) => {
       if (typeof s !== "string") throw new DataError(`${path}: entry ${k} is not a string`);
-      const sentence = s.split(/\s+/).filter((w) => w !== "").join(" ");
-      if (/\p{L}/u.test(sentence)) sentences.push(sentence);
+      sentences.push(s);
     });
   }
   return sentences;

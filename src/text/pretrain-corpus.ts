@@ -12,7 +12,7 @@
  * - `sst2-train.txt`: each SST-2 training sentence as its own one-sentence document, in file order, as SST-2
  *   has it (lower-cased, PTB-tokenized: `it 's`, `wo n't`, the form fine-tuning sees), whitespace collapsed.
  * - `nlp-corpus.txt`: each `nlp-corpus` sentence that `OffensiveFilter` passes as its own one-sentence document,
- *   in the package's order (`readNlpCorpus`), whitespace collapsed.
+ *   in the package's order (`nlpCorpusSentences`), whitespace collapsed.
  * - `corpus.json`: per file its bytes, documents, sentences, whitespace words and the seconds its step took,
  *   the sources and what was dropped (offensive sentences only counted, per list, never written out).
  */
@@ -34,9 +34,22 @@ export const BROWN_DOCUMENTS = 500;
 /** A held-out sentence of at least this many whitespace words must not occur inside any pretraining line. */
 export const LEAK_MIN_WORDS = 8;
 
+/** Collapses runs of whitespace to one space and trims (case kept). */
+export function normalizeWhitespace(text: string): string {
+  return text.split(/\s+/).filter((w) => w !== "").join(" ");
+}
+
 /** Lower-cases `text` and collapses its whitespace to single spaces (trimmed): the form exact matches compare. */
 export function normalizeSentence(text: string): string {
-  return text.toLowerCase().split(/\s+/).filter((w) => w !== "").join(" ");
+  return normalizeWhitespace(text.toLowerCase());
+}
+
+/**
+ * The `nlp-corpus` sentences the corpus starts from, before any filter: each with its whitespace collapsed (some
+ * hold line breaks), and those without a letter (ASCII art, bare numbers) left out.
+ */
+export function nlpCorpusSentences(dir: string): string[] {
+  return readNlpCorpus(dir).map(normalizeWhitespace).filter((s) => /\p{L}/u.test(s));
 }
 
 /**
@@ -264,7 +277,7 @@ export async function buildPretrainCorpus(options: BuildCorpusOptions): Promise<
   const nlpDir = options.nlpCorpusDir ?? findNlpCorpusDirectory();
   const filter = new OffensiveFilter();
   const offensive: Record<OffensiveMatch["list"], number> = { ldnoobw: 0, obscenity: 0 };
-  const clean = readNlpCorpus(nlpDir).filter((sentence) => {
+  const clean = nlpCorpusSentences(nlpDir).filter((sentence) => {
     const hit = filter.match(sentence);
     if (hit) offensive[hit.list]++;
     return hit === null;
@@ -286,11 +299,6 @@ export async function buildPretrainCorpus(options: BuildCorpusOptions): Promise<
 /** A path as given when absolute, else the checkout's file (`data/sst2/…`). */
 function inputPath(path: string): string {
   return isAbsolute(path) ? path : shippedPath(path);
-}
-
-/** Collapses runs of whitespace to one space and trims (case kept). */
-function normalizeWhitespace(text: string): string {
-  return text.split(/\s+/).filter((w) => w !== "").join(" ");
 }
 
 /** The statistics as a short table, one row per file, then a line per dropped sentence and the total time. */

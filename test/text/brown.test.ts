@@ -7,10 +7,10 @@ import { DataError, TsformerError } from "../../src/errors.ts";
 import { Rng } from "../../src/tensor/index.ts";
 import { RegExpMatcher, englishDataset, englishRecommendedTransformers } from "obscenity";
 import { listBrownDocuments, parseBrownDocument, parseBrownLine, tokenizeBrownLine } from "../../src/text/brown.ts";
-import { findNlpCorpusDirectory, readNlpCorpus } from "../../src/text/nlp-corpus.ts";
+import { findNlpCorpusDirectory } from "../../src/text/nlp-corpus.ts";
 import { readLdnoobw } from "../../src/text/offensive-filter.ts";
 import {
-  type CorpusReport, buildPretrainCorpus, findBrownDirectory, findLeaks, formatCorpusTable, letterKey, normalizeSentence,
+  type CorpusReport, buildPretrainCorpus, findBrownDirectory, findLeaks, formatCorpusTable, letterKey, nlpCorpusSentences, normalizeSentence,
 } from "../../src/text/pretrain-corpus.ts";
 
 // ---- parsing one line ----------------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ describe("the built pretraining corpus", () => {
 
   test("OFFENSIVE: nlp-corpus.txt keeps no sentence that LDNOOBW or obscenity flags; the raw package has thousands", () => {
     const kept = documentsOf(readFileSync(join(out, "nlp-corpus.txt"), "utf8")).flat();
-    const raw = readNlpCorpus(findNlpCorpusDirectory());
+    const raw = nlpCorpusSentences(findNlpCorpusDirectory());
     // Independently of OffensiveFilter: LDNOOBW entries as runs of lower-cased words, and obscenity's own matcher.
     const entries = readLdnoobw().map((e) => e.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w !== "").join(" ")).filter((e) => e !== "");
     const singles = new Set(entries.filter((e) => !e.includes(" ")));

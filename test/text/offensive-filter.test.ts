@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { DataError, TsformerError } from "../../src/errors.ts";
 import { NLP_CORPUS_FILES, findNlpCorpusDirectory, readNlpCorpus } from "../../src/text/nlp-corpus.ts";
+import { nlpCorpusSentences } from "../../src/text/pretrain-corpus.ts";
 import { OffensiveFilter, readLdnoobw } from "../../src/text/offensive-filter.ts";
 
 const filter = new OffensiveFilter();
@@ -38,12 +39,13 @@ test("the installed lists: LDNOOBW's 403 English entries; a missing package says
   assert.throws(() => findNlpCorpusDirectory(join(tmpdir(), "no-such-checkout", "x.js")), (e: unknown) => e instanceof TsformerError && /nlp-corpus.*run `npm install`$/.test(e.message));
 });
 
-test("readNlpCorpus: 100 files in order, whitespace collapsed, letterless lines dropped; bad files named", () => {
+test("readNlpCorpus: 100 files in order, as written; nlpCorpusSentences collapses whitespace, drops letterless lines; bad files named", () => {
   const dir = mkdtempSync(join(tmpdir(), "nlp-corpus-"));
   try {
     mkdirSync(join(dir, "builds"));
     for (let i = 0; i < NLP_CORPUS_FILES; i++) writeFileSync(join(dir, "builds", `doc-${i}.json`), JSON.stringify(i === 0 ? ["  Hello\n  world ", "----", "42"] : [`line ${i}`]));
-    const sentences = readNlpCorpus(dir);
+    assert.deepEqual(readNlpCorpus(dir).slice(0, 4), ["  Hello\n  world ", "----", "42", "line 1"]);
+    const sentences = nlpCorpusSentences(dir);
     assert.equal(sentences.length, 1 + 99);
     assert.deepEqual(sentences.slice(0, 3), ["Hello world", "line 1", "line 2"]);
     assert.equal(sentences[99], "line 99");
@@ -56,5 +58,7 @@ test("readNlpCorpus: 100 files in order, whitespace collapsed, letterless lines 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.equal(readNlpCorpus(findNlpCorpusDirectory()).length, 99_965); // the installed package: 35 letterless lines
+  const installed = findNlpCorpusDirectory();
+  assert.equal(readNlpCorpus(installed).length, 100_000);
+  assert.equal(nlpCorpusSentences(installed).length, 99_965); // the installed package: 35 letterless lines
 });
