@@ -43,7 +43,8 @@ export { readCorpusFile, packSequences, maskTokens, maskVocabulary, BERT_MASKING
 export { saveCheckpoint } from "./train/checkpoint.ts";
 export { loadCheckpoint, type LoadedClassifier } from "./models/tsformer-checkpoint.ts";
 export { evaluate, predict, encodeText, type ClassifierModel, type EvalResult } from "./train/evaluate.ts";
-export { crossEntropy, mseLoss } from "./train/losses.ts";
+export { crossEntropy, softCrossEntropy, mseLoss } from "./train/losses.ts";
+export { teacherTargets, type DistillSettings, type TeacherTargets } from "./train/distill.ts";
 export { SGD, Adam, AdamW, clipGradNorm } from "./train/optim.ts";
 export { noamSchedule, warmupDecaySchedule } from "./train/schedule.ts";
 export { exportOnnx, writeOnnx } from "./models/onnx-export.ts";

@@ -14,6 +14,9 @@ interface TrainFlags extends LoopFlags {
   freezeLayers?: string;
   layerDecay?: string;
   adversarial?: string;
+  teacher?: string[];
+  distillTemperature?: string;
+  distillAlpha?: string;
   head?: TrainConfig["head"];
   reinit?: boolean;
   weightDecay?: string;
@@ -32,6 +35,7 @@ function flagsToConfig(f: TrainFlags): unknown {
     freeze: { embeddings: f.freezeEmbeddings, layers: intFlag(f.freezeLayers, "--freeze-layers") },
     layerDecay: numFlag(f.layerDecay, "--layer-decay"),
     adversarial: numFlag(f.adversarial, "--adversarial"),
+    distill: { teachers: f.teacher, temperature: numFlag(f.distillTemperature, "--distill-temperature"), alpha: numFlag(f.distillAlpha, "--distill-alpha") },
     head: f.head,
     reinit: f.reinit,
     tokenizer: { maxLength: intFlag(f.maxLength, "--max-length") },
@@ -61,6 +65,9 @@ export function registerTrain(program: Command): void {
     .option("--freeze-layers <n>", "keep the bottom n encoder layers as loaded")
     .option("--layer-decay <factor>", "layer-wise lr decay: layer i of L trains at lr·factor^(L−i), embeddings at lr·factor^(L+1)")
     .option("--adversarial <ε>", "adversarial training on the word embeddings (Miyato et al. 2017): perturbation size as a fraction of each sentence's word-vector norm (0: off)")
+    .option("--teacher <dir...>", "knowledge distillation: also train on the averaged probabilities of these trained classifier folders (same labels)")
+    .option("--distill-temperature <T>", "with --teacher: softmax temperature of the soft targets and the student (default 2)")
+    .option("--distill-alpha <α>", "with --teacher: weight of the loss on the labels; 1 − α goes to the teachers' (default 0.5)")
     .option("--reinit", "with --init-from: the folder's architecture, vocabulary and tokenizer from random weights (the no-pretraining ablation)")
     .option("--head <mode>", "with --init-from: auto (keep the folder's head when it knows the data's labels), keep or new")
     .option("--max-length <n>", "longest input in tokens, [CLS]/[SEP] included (with --init-from: at most the position table)")

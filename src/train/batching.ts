@@ -4,12 +4,14 @@
  */
 import type { AttentionMask } from "../nn/masks.ts";
 import { Rng } from "../tensor/random.ts";
-import { type IndexTensor, indexTensor } from "../tensor/tensor.ts";
+import { type IndexTensor, Tensor, indexTensor } from "../tensor/tensor.ts";
 
 /** A tokenized example. */
 export interface EncodedExample {
   ids: number[];
   label: number;
+  /** A teacher's class probabilities (knowledge distillation, distill.ts), in the head's class order. */
+  softTarget?: Float32Array;
 }
 
 /** One padded batch. */
@@ -17,6 +19,8 @@ export interface Batch {
   ids: IndexTensor;
   attentionMask: AttentionMask;
   labels: IndexTensor;
+  /** The examples' soft targets (N, C) when every example has one, else null. */
+  softTargets: Tensor | null;
   /** Real (non-padding) tokens in the batch. */
   tokens: number;
 }
@@ -36,8 +40,18 @@ export function collate(examples: readonly EncodedExample[], padId: number): Bat
     ids: indexTensor(ids, [examples.length, n]),
     attentionMask: { shape: [examples.length, n], data: mask },
     labels: indexTensor(examples.map((e) => e.label), [examples.length]),
+    softTargets: softTargetsOf(examples),
     tokens,
   };
+}
+
+/** The soft targets of a batch as one (N, C) tensor, or null when any example lacks one. */
+function softTargetsOf(examples: readonly EncodedExample[]): Tensor | null {
+  if (!examples.every((e) => e.softTarget)) return null;
+  const classes = examples[0].softTarget!.length;
+  const data = new Float32Array(examples.length * classes);
+  examples.forEach((e, b) => data.set(e.softTarget!, b * classes));
+  return new Tensor(data, [examples.length, classes]);
 }
 
 /**

@@ -8,6 +8,7 @@ import { ConfigError } from "../errors.ts";
 import type { Pooling } from "../models/pooling.ts";
 import type { EncoderModelConfig } from "../nn/model.ts";
 import type { DataFormat } from "./data.ts";
+import type { DistillSettings } from "./distill.ts";
 import type { OptimizerSettings } from "./optim.ts";
 import type { ScheduleSettings } from "./schedule.ts";
 
@@ -58,6 +59,11 @@ export interface TrainConfig {
    */
   adversarial: number;
   /**
+   * Knowledge distillation (distill.ts): train also on the averaged softened probabilities of these teacher
+   * classifiers, with weight 1 − alpha; no teachers turns it off.
+   */
+  distill: DistillSettings;
+  /**
    * Keep an exponential moving average of the weights with this decay (weight-average.ts; about 1 / (1 − ema) steps
    * of memory) and evaluate and keep `best/` with it; 0 turns it off.
    */
@@ -89,6 +95,7 @@ const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   clipNorm: 1,
   labelSmoothing: 0,
   adversarial: 0,
+  distill: { teachers: [], temperature: 2, alpha: 0.5 },
   ema: 0,
   patience: 3,
   saveEvery: 0,
@@ -187,6 +194,10 @@ export function resolveTrainConfig(...layers: unknown[]): TrainConfig {
   checkLoopConfig(c, check);
   check(c.labelSmoothing >= 0 && c.labelSmoothing < 1, "labelSmoothing must be in [0, 1)");
   check(Number.isFinite(c.adversarial) && c.adversarial >= 0, `adversarial must be a number ≥ 0 (0: off), got ${c.adversarial}`);
+  const { teachers, temperature, alpha } = c.distill;
+  check(Array.isArray(teachers) && teachers.every((t) => typeof t === "string" && t !== ""), "distill.teachers must be a list of classifier folders");
+  check(Number.isFinite(temperature) && temperature > 0, `distill.temperature must be > 0, got ${temperature}`);
+  check(Number.isFinite(alpha) && alpha >= 0 && alpha <= 1, `distill.alpha must be in [0, 1], got ${alpha}`);
   const maxLength = c.tokenizer.maxLength;
   check(maxLength === undefined || (Number.isInteger(maxLength) && maxLength >= 3), "tokenizer.maxLength must be an integer ≥ 3");
   check(Number.isInteger(c.freeze.layers) && c.freeze.layers >= 0, `freeze.layers must be a non-negative integer, got ${c.freeze.layers}`);

@@ -1,4 +1,7 @@
-/** Losses: cross-entropy (label smoothing, ignore index) and mean squared error, each one op with its own backward. */
+/**
+ * Losses: cross-entropy (label smoothing, ignore index), cross-entropy against soft targets (distillation) and mean
+ * squared error, each one op with its own backward.
+ */
 import { ShapeError, formatShape } from "../errors.ts";
 import { logSoftmax } from "../tensor/ops/nn.ts";
 import { result } from "../tensor/ops/record.ts";
@@ -46,6 +49,43 @@ export function crossEntropy(logits: Tensor, targets: IndexTensor, options: Cros
       glogp[r * classes + t] += (-(1 - eps) * g[0]) / denom;
     }
     return [glogp];
+  });
+}
+
+/**
+ * Mean cross-entropy of logits z (N, C) against target distributions q (N, C) at temperature T:
+ * T² · mean over rows of −Σ_c q_c · log softmax(z / T)_c, which is PyTorch's `F.cross_entropy(z / T, q) * T**2`.
+ * The soft term of knowledge distillation (Hinton, Vinyals & Dean 2015): the T² keeps its gradient, T/N · (p − q)
+ * with p = softmax(z / T), about as large as the hard loss's as T changes. q is a constant (no gradient).
+ */
+export function softCrossEntropy(logits: Tensor, targets: Tensor, temperature = 1): Tensor {
+  if (logits.rank !== 2) throw new ShapeError(`softCrossEntropy: logits must be (N, C), got ${formatShape(logits.shape)}`);
+  if (targets.shape.join() !== logits.shape.join()) {
+    throw new ShapeError(`softCrossEntropy: targets ${formatShape(targets.shape)} must have the shape of logits ${formatShape(logits.shape)}`);
+  }
+  if (!(temperature > 0)) throw new RangeError(`softCrossEntropy: temperature must be > 0, got ${temperature}`);
+  const [n, classes] = logits.shape;
+  const p = new Float32Array(n * classes);
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const row = r * classes;
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits.data[row + c] / temperature);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(logits.data[row + c] / temperature - max);
+    const logSum = max + Math.log(sum);
+    for (let c = 0; c < classes; c++) {
+      const logp = logits.data[row + c] / temperature - logSum;
+      total -= targets.data[row + c] * logp;
+      p[row + c] = Math.exp(logp);
+    }
+  }
+  const rows = Math.max(n, 1);
+  return result("softCrossEntropy", new Float32Array([(temperature * temperature * total) / rows]), [], [logits], (g) => {
+    const gz = new Float32Array(n * classes);
+    const k = (g[0] * temperature) / rows;
+    for (let i = 0; i < gz.length; i++) gz[i] = k * (p[i] - targets.data[i]);
+    return [gz];
   });
 }
 

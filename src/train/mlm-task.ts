@@ -30,7 +30,7 @@ export function collateMasked(rows: readonly MaskedSequence[], padId: number): B
     mask.fill(1, b * n, b * n + r.inputIds.length);
     tokens += r.inputIds.length;
   });
-  return { ids: indexTensor(ids, [rows.length, n]), attentionMask: { shape: [rows.length, n], data: mask }, labels: indexTensor(labels, [rows.length, n]), tokens };
+  return { ids: indexTensor(ids, [rows.length, n]), attentionMask: { shape: [rows.length, n], data: mask }, labels: indexTensor(labels, [rows.length, n]), softTargets: null, tokens };
 }
 
 /** Settings of the task. */

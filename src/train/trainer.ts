@@ -13,6 +13,7 @@ import type { EncodedExample } from "./batching.ts";
 import { ClassificationTask } from "./classification-task.ts";
 import { type TrainConfig, resolveTrainConfig } from "./config.ts";
 import { type Dataset, readDataset } from "./data.ts";
+import { teacherTargets } from "./distill.ts";
 import { encodeText } from "./evaluate.ts";
 import { type LoopHooks, type LoopSummary, readTrainerState, runTraining } from "./loop.ts";
 import { optimizerFromConfig } from "./optim.ts";
@@ -34,13 +35,16 @@ export interface TrainSummary extends LoopSummary {
 }
 
 /** What `fingerprint` covers, for the refusal of a resume with other settings. */
-const RESUME_FIELDS = "data, vocabulary, model, optimizer, schedule, batch size, seed, epochs, --init-from and freezing";
+const RESUME_FIELDS = "data, vocabulary, model, optimizer, schedule, batch size, seed, epochs, --init-from, freezing and teachers";
 
 /** The parts of a config a resumed run must share with the original. */
 function fingerprint(c: TrainConfig): string {
-  const { data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit, ema } = c;
-  // ema only when on: runs saved before it existed keep their fingerprint
-  return JSON.stringify({ data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit, ...(ema > 0 ? { ema } : {}) });
+  const { data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit, ema, distill } = c;
+  // ema and distill only when on: runs saved before they existed keep their fingerprint
+  return JSON.stringify({
+    data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit,
+    ...(ema > 0 ? { ema } : {}), ...(distill.teachers.length > 0 ? { distill } : {}),
+  });
 }
 
 /** Reads the training and dev sets; the dev set's labels are the training set's. */
@@ -76,8 +80,17 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const { model, tokenizer, tokenizerSettings } = setup;
   const encode = (set: Dataset): EncodedExample[] =>
     set.examples.map((e) => ({ ids: encodeText(tokenizer, e.text, tokenizerSettings.maxLength), label: setup.classOf(e.label) }));
-  const task = new ClassificationTask(model, encode(trainSet), devSet ? encode(devSet) : null, {
+  const trainExamples = encode(trainSet);
+  const { teachers, temperature, alpha } = config.distill;
+  if (teachers.length > 0) {
+    const texts = trainSet.examples.map((e) => e.text);
+    const soft = await teacherTargets(teachers, texts, trainExamples.map((e) => e.label), setup.labels, temperature);
+    trainExamples.forEach((e, i) => (e.softTarget = soft.targets[i]));
+    setup.notes.push(`distilling from ${teachers.length} teacher${teachers.length > 1 ? "s" : ""} at T = ${temperature}, α = ${alpha}: their ensemble agrees with ${(100 * soft.agreement).toFixed(2)} % of the training labels`);
+  }
+  const task = new ClassificationTask(model, trainExamples, devSet ? encode(devSet) : null, {
     batchSize: config.batchSize, seed: config.seed, padId: model.config.padId, labelSmoothing: config.labelSmoothing, adversarial: config.adversarial,
+    distill: { temperature, alpha },
   });
   const numLayers = model.config.numLayers;
   const groups = trainableParameters(model, numLayers, { freezeEmbeddings: config.freeze.embeddings, freezeLayers: config.freeze.layers, layerDecay: config.layerDecay });
@@ -95,7 +108,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     out: config.out, model, task, optimizer, trainable: groups.trainable.map((p) => p.param), schedule, rng, settings: config, totalSteps,
     folderFiles: () => hfFolderFiles(model, setup.vocab, tokenizerSettings),
     config, fingerprint: fingerprint(config), resumeFrom: state, hasHeldOut: devSet !== null,
-    bestRecord: (best) => ({ epoch: best.epoch, step: best.step, dev_accuracy: best.accuracy, dev_loss: best.loss, seed: config.seed, init_from: config.initFrom ?? null, reinit: config.reinit }),
+    bestRecord: (best) => ({ epoch: best.epoch, step: best.step, dev_accuracy: best.accuracy, dev_loss: best.loss, seed: config.seed, init_from: config.initFrom ?? null, reinit: config.reinit,
+      ...(teachers.length > 0 ? { distill: config.distill } : {}) }),
     restoreWeights: (lastDir) => restoreWeights(model, lastDir),
   }, options);
   return { ...summary, parameters: model.parameterCount() };

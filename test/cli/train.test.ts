@@ -19,6 +19,10 @@ writeFileSync(configPath, JSON.stringify({
   optimizer: { name: "adamw", lr: 0.01 }, schedule: { name: "linear", warmup: 5 },
   batchSize: 8, epochs: 4, seed: 5, patience: 0, out: join(dir, "run"),
 }));
+const otherLabelsPath = join(dir, "other-labels.json");
+writeFileSync(otherLabelsPath, JSON.stringify({
+  data: { train, dev, labelNames: { 0: "bad", 1: "good" } }, vocab: { base: "models/bert-tiny-sst2-encoder/vocab.txt" }, tokenizer: { maxLength: 16 },
+}));
 
 test("train from a config file with flag overrides, then eval and classify with the best checkpoint", () => {
   const r = cli(["train", "--config", configPath, "--epochs", "5"]);
@@ -37,6 +41,18 @@ test("train from a config file with flag overrides, then eval and classify with 
   const lines = c.stdout.trim().split("\n").map((l) => l.split("\t"));
   assert.deepEqual(lines.map((l) => [l[0], l[2]]), [["positive", "a great happy film"], ["negative", "an awful dull movie"]]);
   assert.ok(lines.every((l) => Number(l[1]) > 0.5 && Number(l[1]) <= 1));
+});
+
+test("train --teacher distils the first run's best folder into a new student; a teacher with other labels is one line", () => {
+  const teacher = join(dir, "run", "best");
+  const out = join(dir, "student");
+  const r = cli(["train", "--config", configPath, "--seed", "8", "--out", out, "--teacher", teacher, teacher, "--distill-alpha", "0.3", "--distill-temperature", "1.5"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^distilling from 2 teachers at T = 1\.5, α = 0\.3: their ensemble agrees with \d+\.\d\d % of the training labels$/m);
+  assert.match(r.stdout, /^done: 48 steps, .* best dev accuracy/m);
+  const wrong = cli(["train", "--config", otherLabelsPath, "--out", join(dir, "s2"), "--teacher", teacher]);
+  assert.equal(wrong.code, 1);
+  assert.equal(wrong.stderr.trim(), `tsformer: teacher ${teacher}: its labels (negative, positive) are not the run's (bad, good)`);
 });
 
 test("bad data and bad options are one error line with file and line", () => {

@@ -1,0 +1,85 @@
+/**
+ * Knowledge distillation (Hinton, Vinyals & Dean 2015, "Distilling the Knowledge in a Neural Network"): a student
+ * learns from the class probabilities of trained teachers as well as from the labels. With several teachers the
+ * target is their ensemble, the mean of their softened probabilities:
+ *
+ *   q = (1/K) Σ_k softmax(z_k / T),   loss = α · CE(z, y) + (1 − α) · T² · CE(z / T, q)
+ *
+ * A teacher is any classifier folder with the run's labels (its own vocabulary and tokenizer: it reads the raw
+ * text). Its probabilities are computed once, before training, in inference mode (dropout off), so the student's
+ * steps cost what they cost without it.
+ */
+import { ConfigError } from "../errors.ts";
+import { loadBert } from "../models/load-bert.ts";
+import { noGrad } from "../tensor/autograd.ts";
+import { withStepMemory } from "../tensor/memory.ts";
+import { evalBatches } from "./batching.ts";
+import { classifierLogits, encodeText } from "./evaluate.ts";
+
+/** The distillation settings of a training config; no teachers turns it off. */
+export interface DistillSettings {
+  /** Classifier folders whose averaged probabilities are the soft targets. */
+  teachers: string[];
+  /** T: the teachers' and the student's logits are divided by it before the softmax of the soft term. */
+  temperature: number;
+  /** α: the weight of the loss on the labels; 1 − α goes to the soft term. */
+  alpha: number;
+}
+
+/** The soft targets of a training set and how often the teachers' ensemble agrees with its labels. */
+export interface TeacherTargets {
+  /** One distribution per text, in the student's class order. */
+  targets: Float32Array[];
+  /** The share of texts whose largest target is the text's label (the ensemble's training accuracy). */
+  agreement: number;
+}
+
+/** softmax(z / T) of one row of logits. */
+function softenedRow(logits: Float32Array, offset: number, classes: number, temperature: number): Float64Array {
+  const out = new Float64Array(classes);
+  let max = -Infinity;
+  for (let c = 0; c < classes; c++) max = Math.max(max, logits[offset + c] / temperature);
+  let sum = 0;
+  for (let c = 0; c < classes; c++) sum += out[c] = Math.exp(logits[offset + c] / temperature - max);
+  for (let c = 0; c < classes; c++) out[c] /= sum;
+  return out;
+}
+
+/**
+ * The teachers' averaged softened probabilities for `texts`. `labels` are the student's class names (its head's
+ * order) and `classIds` each text's label as a class id. A teacher without a classification head, or with other
+ * labels than the student's, is a one-line error naming the folder.
+ */
+export async function teacherTargets(teachers: readonly string[], texts: readonly string[], classIds: readonly number[], labels: readonly string[], temperature: number): Promise<TeacherTargets> {
+  const sums = texts.map(() => new Float64Array(labels.length));
+  for (const dir of teachers) {
+    const teacher = await loadBert(dir, { mlmHead: false });
+    const teacherLabels = teacher.model.classifier ? teacher.config.labels : null;
+    if (!teacherLabels) throw new ConfigError(`teacher ${dir}: no classification head (no classifier.* weights); a teacher must be a trained classifier`);
+    const toStudent = teacherLabels.map((l) => labels.indexOf(l));
+    if (teacherLabels.length !== labels.length || toStudent.includes(-1)) {
+      throw new ConfigError(`teacher ${dir}: its labels (${teacherLabels.join(", ")}) are not the run's (${labels.join(", ")})`);
+    }
+    const examples = texts.map((t) => ({ ids: encodeText(teacher.tokenizer, t, teacher.maxLength), label: 0 }));
+    teacher.model.eval();
+    noGrad(() => {
+      for (const { batch, indices } of evalBatches(examples, 64, teacher.model.config.padId)) {
+        withStepMemory(() => { // each batch's activations reuse one region of WASM memory; only numbers leave it
+          const logits = classifierLogits(teacher.model, batch.ids, batch.attentionMask).data;
+          indices.forEach((i, b) => {
+            const p = softenedRow(logits, b * labels.length, labels.length, temperature);
+            toStudent.forEach((s, c) => (sums[i][s] += p[c] / teachers.length));
+          });
+        });
+      }
+    });
+  }
+  let agreeing = 0;
+  const targets = sums.map((q, i) => {
+    let best = 0;
+    for (let c = 1; c < q.length; c++) if (q[c] > q[best]) best = c;
+    if (best === classIds[i]) agreeing++;
+    return Float32Array.from(q);
+  });
+  return { targets, agreement: texts.length > 0 ? agreeing / texts.length : 0 };
+}
