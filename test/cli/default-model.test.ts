@@ -10,13 +10,14 @@ const evalJson = (args: string[]): { accuracy: number; n: number; stderr: string
   return { ...(JSON.parse(r.stdout) as { accuracy: number; n: number }), stderr: r.stderr };
 };
 
-test("tsformer eval prints the model card's figures: SST-2 dev 715/872 (81.995 %), test 1483/1821 (81.44 %)", () => {
+test("tsformer eval prints the model card's figures: SST-2 dev 717/872 (82.22 %, issue 14's ≥ 82.0 %), test 1482/1821 (81.38 %)", () => {
   const dev = evalJson(["--data", "data/sst2/stsa.binary.dev"]);
   assert.equal(dev.n, 872);
-  assert.equal(Math.round(dev.accuracy * dev.n), 715);
+  assert.equal(Math.round(dev.accuracy * dev.n), 717);
+  assert.ok(dev.accuracy >= 0.82, `dev accuracy ${dev.accuracy}`);
   const test = evalJson(["--data", "data/sst2/stsa.binary.test"]);
   assert.equal(test.n, 1821);
-  assert.equal(Math.round(test.accuracy * test.n), 1483);
+  assert.equal(Math.round(test.accuracy * test.n), 1482);
   assert.match(test.stderr, /^tsformer: note: 8 of 1821 input\(s\) are longer than 64 tokens and were cut to 64 \(the model's maximum length, from tokenizer_config.json model_max_length or its position table\)$/m);
 });
 
