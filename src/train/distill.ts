@@ -9,6 +9,7 @@
  * text). Its probabilities are computed once, before training, in inference mode (dropout off), so the student's
  * steps cost what they cost without it.
  */
+import { existsSync } from "node:fs";
 import { ConfigError } from "../errors.ts";
 import { loadBert } from "../models/load-bert.ts";
 import { noGrad } from "../tensor/autograd.ts";
@@ -47,12 +48,14 @@ function softenedRow(logits: Float32Array, offset: number, classes: number, temp
 
 /**
  * The teachers' averaged softened probabilities for `texts`. `labels` are the student's class names (its head's
- * order) and `classIds` each text's label as a class id. A teacher without a classification head, or with other
- * labels than the student's, is a one-line error naming the folder.
+ * order) and `classIds` each text's label as a class id. A missing teacher, one without a classification head, or
+ * one with other labels than the student's is a one-line error naming the folder.
  */
 export async function teacherTargets(teachers: readonly string[], texts: readonly string[], classIds: readonly number[], labels: readonly string[], temperature: number): Promise<TeacherTargets> {
   const sums = texts.map(() => new Float64Array(labels.length));
   for (const dir of teachers) {
+    // Checked here so the message says what is missing: a recipe's teachers are runs the user trains first.
+    if (!existsSync(dir)) throw new ConfigError(`teacher ${dir}: no such folder; a teacher is a trained classifier (tsformer train … --out DIR writes DIR/best)`);
     const teacher = await loadBert(dir, { mlmHead: false });
     const teacherLabels = teacher.model.classifier ? teacher.config.labels : null;
     if (!teacherLabels) throw new ConfigError(`teacher ${dir}: no classification head (no classifier.* weights); a teacher must be a trained classifier`);

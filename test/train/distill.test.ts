@@ -74,7 +74,9 @@ test("a teacher's targets are its probabilities at T = 1, softened at T = 2, ave
   swapped.targets.forEach((t, i) => assert.deepEqual(Array.from(t), Array.from(one.targets[i]).reverse()));
 });
 
-test("a teacher without a head or with other labels is refused in one line naming it", async () => {
+test("a missing teacher, one without a head or one with other labels is refused in one line naming it", async () => {
+  await assert.rejects(teacherTargets(["runs/no-such-teacher/best"], TEXTS, [0, 0, 0], ["negative", "positive"], 1),
+    (e: unknown) => e instanceof ConfigError && /^teacher runs\/no-such-teacher\/best: no such folder; a teacher is a trained classifier/.test(e.message));
   await assert.rejects(teacherTargets(["models/mlm"], TEXTS, [0, 0, 0], ["negative", "positive"], 1),
     (e: unknown) => e instanceof ConfigError && /teacher models\/mlm: no classification head/.test(e.message));
   await assert.rejects(teacherTargets(["models/default"], TEXTS, [0, 0, 0], ["bad", "good"], 1),
