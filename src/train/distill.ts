@@ -6,8 +6,8 @@
  *   q = (1/K) Σ_k softmax(z_k / T),   loss = α · CE(z, y) + (1 − α) · T² · CE(z / T, q)
  *
  * A teacher is any classifier folder with the run's labels (its own vocabulary and tokenizer: it reads the raw
- * text). Its probabilities are computed once, before training, in inference mode (dropout off), so the student's
- * steps cost what they cost without it.
+ * text). Its probabilities are computed once, before training, in inference mode (dropout off): no teacher runs
+ * during the student's steps.
  */
 import { existsSync } from "node:fs";
 import { ConfigError } from "../errors.ts";
@@ -16,6 +16,7 @@ import { noGrad } from "../tensor/autograd.ts";
 import { withStepMemory } from "../tensor/memory.ts";
 import { evalBatches } from "./batching.ts";
 import { classifierLogits, encodeText } from "./evaluate.ts";
+import { temperedLogSoftmaxRow } from "./losses.ts";
 
 /** The distillation settings of a training config; no teachers turns it off. */
 export interface DistillSettings {
@@ -35,17 +36,6 @@ export interface TeacherTargets {
   agreement: number;
 }
 
-/** softmax(z / T) of one row of logits. */
-function softenedRow(logits: Float32Array, offset: number, classes: number, temperature: number): Float64Array {
-  const out = new Float64Array(classes);
-  let max = -Infinity;
-  for (let c = 0; c < classes; c++) max = Math.max(max, logits[offset + c] / temperature);
-  let sum = 0;
-  for (let c = 0; c < classes; c++) sum += out[c] = Math.exp(logits[offset + c] / temperature - max);
-  for (let c = 0; c < classes; c++) out[c] /= sum;
-  return out;
-}
-
 /**
  * The teachers' averaged softened probabilities for `texts`. `labels` are the student's class names (its head's
  * order) and `classIds` each text's label as a class id. A missing teacher, one without a classification head, or
@@ -53,6 +43,7 @@ function softenedRow(logits: Float32Array, offset: number, classes: number, temp
  */
 export async function teacherTargets(teachers: readonly string[], texts: readonly string[], classIds: readonly number[], labels: readonly string[], temperature: number): Promise<TeacherTargets> {
   const sums = texts.map(() => new Float64Array(labels.length));
+  const logp = new Float64Array(labels.length);
   for (const dir of teachers) {
     // Checked here so the message says what is missing: a recipe's teachers are runs the user trains first.
     if (!existsSync(dir)) throw new ConfigError(`teacher ${dir}: no such folder; a teacher is a trained classifier (tsformer train … --out DIR writes DIR/best)`);
@@ -70,8 +61,8 @@ export async function teacherTargets(teachers: readonly string[], texts: readonl
         withStepMemory(() => { // each batch's activations reuse one region of WASM memory; only numbers leave it
           const logits = classifierLogits(teacher.model, batch.ids, batch.attentionMask).data;
           indices.forEach((i, b) => {
-            const p = softenedRow(logits, b * labels.length, labels.length, temperature);
-            toStudent.forEach((s, c) => (sums[i][s] += p[c] / teachers.length));
+            temperedLogSoftmaxRow(logits, b * labels.length, labels.length, temperature, logp);
+            toStudent.forEach((s, c) => (sums[i][s] += Math.exp(logp[c]) / teachers.length));
           });
         });
       }

@@ -53,6 +53,19 @@ export function crossEntropy(logits: Tensor, targets: IndexTensor, options: Cros
 }
 
 /**
+ * log softmax(z / T) of the `classes` logits from `offset` into `out`, in double precision with the maximum
+ * subtracted first: the row computation of `softCrossEntropy`, shared with the teachers' targets (distill.ts).
+ */
+export function temperedLogSoftmaxRow(logits: Float32Array, offset: number, classes: number, temperature: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let c = 0; c < classes; c++) max = Math.max(max, logits[offset + c] / temperature);
+  let sum = 0;
+  for (let c = 0; c < classes; c++) sum += Math.exp(logits[offset + c] / temperature - max);
+  const logSum = max + Math.log(sum);
+  for (let c = 0; c < classes; c++) out[c] = logits[offset + c] / temperature - logSum;
+}
+
+/**
  * Mean cross-entropy of logits z (N, C) against target distributions q (N, C) at temperature T:
  * T² · mean over rows of −Σ_c q_c · log softmax(z / T)_c, which is PyTorch's `F.cross_entropy(z / T, q) * T**2`.
  * The soft term of knowledge distillation (Hinton, Vinyals & Dean 2015): the T² keeps its gradient, T/N · (p − q)
@@ -66,18 +79,14 @@ export function softCrossEntropy(logits: Tensor, targets: Tensor, temperature = 
   if (!(temperature > 0)) throw new RangeError(`softCrossEntropy: temperature must be > 0, got ${temperature}`);
   const [n, classes] = logits.shape;
   const p = new Float32Array(n * classes);
+  const logp = new Float64Array(classes);
   let total = 0;
   for (let r = 0; r < n; r++) {
     const row = r * classes;
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) max = Math.max(max, logits.data[row + c] / temperature);
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(logits.data[row + c] / temperature - max);
-    const logSum = max + Math.log(sum);
+    temperedLogSoftmaxRow(logits.data, row, classes, temperature, logp);
     for (let c = 0; c < classes; c++) {
-      const logp = logits.data[row + c] / temperature - logSum;
-      total -= targets.data[row + c] * logp;
-      p[row + c] = Math.exp(logp);
+      total -= targets.data[row + c] * logp[c];
+      p[row + c] = Math.exp(logp[c]);
     }
   }
   const rows = Math.max(n, 1);
