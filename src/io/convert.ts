@@ -30,9 +30,9 @@ const scratchBits = new Uint32Array(1);
 const scratchFloat = new Float32Array(scratchBits.buffer);
 
 /** The f32 with bit pattern `bits` as `dtype` stores it, widened back to f32 (the value a loader will see). */
-function storedValue(bits: number, dtype: FloatStorage): number {
+function storedValue(bits: number, dtype: "F16" | "BF16"): number {
   if (dtype === "F16") return halfTable()[f32BitsToF16(bits)];
-  scratchBits[0] = dtype === "BF16" ? f32BitsToBF16(bits) << 16 : bits; // bf16 is the top half of an f32
+  scratchBits[0] = f32BitsToBF16(bits) << 16; // bf16 is the top half of an f32
   return scratchFloat[0];
 }
 
@@ -52,9 +52,10 @@ export function convertFloatTensors(contents: SafetensorsContents, dtype: FloatS
     }
     const data = t.data;
     const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    const rounds = dtype !== "F32"; // the values are f32 already: an F32 target stores them exactly
     let scale = 0;
     let worst = 0;
-    for (let i = 0; i < data.length; i++) {
+    for (let i = 0; rounds && i < data.length; i++) {
       const x = data[i];
       if (dtype === "F16" && Math.abs(x) > F16_MAX && Number.isFinite(x)) {
         throw new CheckpointError(`${source}: tensor '${t.name}' ${formatShape(t.shape)} holds ${x} at index ${i}, beyond F16's range (±${F16_MAX}): convert it to BF16 instead`);
