@@ -154,7 +154,9 @@ if (!chromiumPath) {
 
     // Attention: model view thumbnails, and the head view's lines from the focused token "it".
     await page.click('[data-key="nav-attention"]');
-    assert.equal(await page.locator('[data-key="model-view"] button.thumb').count(), layers * heads);
+    const thumbs = page.locator('[data-key="model-view"] button.thumb');
+    await thumbs.nth(layers * heads - 1).waitFor(); // the view renders after the click returns; count() does not wait
+    assert.equal(await thumbs.count(), layers * heads);
     await page.click(`[data-key="hv-query-${it}"]`);
     const lines = await page.$$eval('[data-key="head-view"] line', (ls) => ls.map((l) => [Number(l.dataset.head), Number(l.dataset.from), Number(l.dataset.to), Number(l.dataset.weight)]));
     let expectedLines = 0;
