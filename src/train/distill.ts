@@ -9,7 +9,9 @@
  * text). Its probabilities are computed once, before training, in inference mode (dropout off): no teacher runs
  * during the student's steps.
  */
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { loadBert } from "../models/load-bert.ts";
 import { noGrad } from "../tensor/autograd.ts";
@@ -36,6 +38,29 @@ export interface TeacherTargets {
   agreement: number;
 }
 
+/** Refuses a teacher folder that does not exist, saying what a teacher is: a recipe's teachers are runs the user trains first. */
+function requireTeacher(dir: string): void {
+  if (!existsSync(dir)) throw new ConfigError(`teacher ${dir}: no such folder; a teacher is a trained classifier (tsformer train … --out DIR writes DIR/best)`);
+}
+
+/**
+ * A SHA-256 over the names and bytes of the files in each teacher folder, in order. A resumed run's fingerprint holds
+ * it: the soft targets are computed again on resume, so a teacher retrained in the meantime must refuse the resume.
+ */
+export function teacherFilesDigest(teachers: readonly string[]): string {
+  const hash = createHash("sha256");
+  for (const [k, dir] of teachers.entries()) {
+    requireTeacher(dir);
+    hash.update(`teacher\0${k}\0`);
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (!statSync(path).isFile()) continue;
+      hash.update(`${name}\0`).update(readFileSync(path));
+    }
+  }
+  return hash.digest("hex");
+}
+
 /**
  * The teachers' averaged softened probabilities for `texts`. `labels` are the student's class names (its head's
  * order) and `classIds` each text's label as a class id. A missing teacher, one without a classification head, or
@@ -45,8 +70,7 @@ export async function teacherTargets(teachers: readonly string[], texts: readonl
   const sums = texts.map(() => new Float64Array(labels.length));
   const logp = new Float64Array(labels.length);
   for (const dir of teachers) {
-    // Checked here so the message says what is missing: a recipe's teachers are runs the user trains first.
-    if (!existsSync(dir)) throw new ConfigError(`teacher ${dir}: no such folder; a teacher is a trained classifier (tsformer train … --out DIR writes DIR/best)`);
+    requireTeacher(dir);
     const teacher = await loadBert(dir, { mlmHead: false });
     const teacherLabels = teacher.model.classifier ? teacher.config.labels : null;
     if (!teacherLabels) throw new ConfigError(`teacher ${dir}: no classification head (no classifier.* weights); a teacher must be a trained classifier`);

@@ -13,7 +13,7 @@ import type { EncodedExample } from "./batching.ts";
 import { ClassificationTask } from "./classification-task.ts";
 import { type TrainConfig, resolveTrainConfig } from "./config.ts";
 import { type Dataset, readDataset } from "./data.ts";
-import { teacherTargets } from "./distill.ts";
+import { teacherFilesDigest, teacherTargets } from "./distill.ts";
 import { encodeText } from "./evaluate.ts";
 import { type LoopHooks, type LoopSummary, readTrainerState, runTraining } from "./loop.ts";
 import { optimizerFromConfig } from "./optim.ts";
@@ -35,7 +35,7 @@ export interface TrainSummary extends LoopSummary {
 }
 
 /** What `fingerprint` covers, for the refusal of a resume with other settings. */
-const RESUME_FIELDS = "data, vocabulary, model, optimizer, schedule, batch size, seed, epochs, --init-from, freezing and teachers";
+const RESUME_FIELDS = "data, vocabulary, model, optimizer, schedule, batch size, seed, epochs, --init-from, freezing, and the teachers' settings and files";
 
 /** The parts of a config a resumed run must share with the original. */
 function fingerprint(c: TrainConfig): string {
@@ -43,7 +43,7 @@ function fingerprint(c: TrainConfig): string {
   // ema and distill only when on: runs saved before they existed keep their fingerprint
   return JSON.stringify({
     data, vocab, tokenizer, model, optimizer, schedule, batchSize, seed, clipNorm, labelSmoothing, adversarial, epochs, initFrom, freeze, layerDecay, head, reinit,
-    ...(ema > 0 ? { ema } : {}), ...(distill.teachers.length > 0 ? { distill } : {}),
+    ...(ema > 0 ? { ema } : {}), ...(distill.teachers.length > 0 ? { distill, teacherFiles: teacherFilesDigest(distill.teachers) } : {}),
   });
 }
 
@@ -73,7 +73,8 @@ export async function fineTune(pretrained: LoadedBert, settings: Record<string, 
 /** Trains a classifier as the config says; with `resume`, continues the run saved in `<out>/last`. */
 export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainSummary> {
   const { trainSet, devSet } = readData(config);
-  const state = options.resume ? await readTrainerState(config.out, fingerprint(config), RESUME_FIELDS) : null;
+  const runFingerprint = fingerprint(config); // once: with teachers it reads their files
+  const state = options.resume ? await readTrainerState(config.out, runFingerprint, RESUME_FIELDS) : null;
   const rng = new Rng(config.seed);
   const setup: RunSetup = config.initFrom ? await fineTuneSetup(config, trainSet, rng, options.pretrained)
     : scratchSetup(config, trainSet, rng, state ? join(config.out, "last") : null);
@@ -107,7 +108,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const summary = await runTraining({
     out: config.out, model, task, optimizer, trainable: groups.trainable.map((p) => p.param), schedule, rng, settings: config, totalSteps,
     folderFiles: () => hfFolderFiles(model, setup.vocab, tokenizerSettings),
-    config, fingerprint: fingerprint(config), resumeFrom: state, hasHeldOut: devSet !== null,
+    config, fingerprint: runFingerprint, resumeFrom: state, hasHeldOut: devSet !== null,
     bestRecord: (best) => ({ epoch: best.epoch, step: best.step, dev_accuracy: best.accuracy, dev_loss: best.loss, seed: config.seed, init_from: config.initFrom ?? null, reinit: config.reinit,
       ...(teachers.length > 0 ? { distill: config.distill } : {}) }),
     restoreWeights: (lastDir) => restoreWeights(model, lastDir),

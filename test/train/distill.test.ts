@@ -1,10 +1,11 @@
 /**
  * Knowledge distillation (src/train/distill.ts, softCrossEntropy in src/train/losses.ts): the soft loss and its
  * gradient match PyTorch's `F.cross_entropy(z / T, q) * T**2`, the teachers' targets are their averaged softened
- * probabilities in the student's class order, bad teachers are refused in one line, and α weighs the two terms.
+ * probabilities in the student's class order, bad teachers are refused in one line, α weighs the two terms, and a
+ * distilled run resumes exactly but refuses to when a teacher's files changed.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -107,4 +108,27 @@ test("α weighs the terms: at α = 1 a run with a teacher trains exactly as with
   const summary = await train(teacherOnly);
   assert.notDeepEqual(lossesOf(teacherOnly.out).slice(0, 5), lossesOf(plain.out).slice(0, 5));
   assert.ok(summary.best!.accuracy > 0.8, `the student learns the task from the teacher's probabilities alone (${summary.best!.accuracy})`);
+});
+
+test("a distilled run resumes exactly with the same teachers, and refuses to resume when a teacher's files changed", async () => {
+  const teacherRun = tinyConfig(tmp(), { epochs: 2 });
+  await train(teacherRun);
+  const teacher = join(teacherRun.out, "best");
+  const distill = { teachers: [teacher], alpha: 0.5, temperature: 2 };
+
+  const whole = tinyConfig(tmp(), { seed: 9, epochs: 3, distill });
+  await train(whole);
+  const interrupted = tinyConfig(tmp(), { seed: 9, epochs: 3, distill, saveEvery: 10, maxSteps: 20 });
+  await train(interrupted);
+  await train({ ...interrupted, maxSteps: 0 }, { resume: true });
+  assert.deepEqual(lossesOf(interrupted.out), lossesOf(whole.out), "the resumed run logs the uninterrupted run's losses");
+
+  const stopped = tinyConfig(tmp(), { seed: 9, epochs: 3, distill, saveEvery: 10, maxSteps: 20 });
+  await train(stopped);
+  const weights = join(teacher, "model.safetensors");
+  const bytes = readFileSync(weights);
+  bytes[bytes.length - 1] ^= 1; // one bit of the teacher's last weight: its soft targets are no longer the ones trained on
+  writeFileSync(weights, bytes);
+  await assert.rejects(train({ ...stopped, maxSteps: 0 }, { resume: true }),
+    (e: unknown) => e instanceof ConfigError && /--resume: the configuration differs .*the teachers' settings and files must match/.test(e.message));
 });
