@@ -38,7 +38,7 @@ export interface TeacherTargets {
   agreement: number;
 }
 
-/** Refuses a teacher folder that does not exist, saying what a teacher is: a recipe's teachers are runs the user trains first. */
+/** Refuses a missing teacher folder, saying what a teacher is: a recipe's teachers are runs the user trains first. */
 function requireTeacher(dir: string): void {
   if (!existsSync(dir)) throw new ConfigError(`teacher ${dir}: no such folder; a teacher is a trained classifier (tsformer train … --out DIR writes DIR/best)`);
 }

@@ -4,8 +4,9 @@
  * sentence and checks every method's per-token scores, the rollout map and another class's scores against
  * `explainText` run here in Node (within 1e-5); removes heads by clicking the head-importance grid and checks the
  * probabilities before → after against `explainText(…, { maskedHeads })` and a forward pass with head gates; saves
- * figures as SVG and PNG (the files the page offers, and Chromium's download of the first); answers lab claims, with a numeric guess first where the claim has one
- * (verdict and measured number revealed, close or not, score, reload, clear); and
+ * figures as SVG and PNG (the files the page offers, and Chromium's download of the first); answers lab claims,
+ * with a numeric guess first where the claim has one (verdict and measured number revealed, close or not, score,
+ * reload, clear); and
  * takes screenshots at 1280 and 375 px into test-output/explain/, beside the saved figures. The browser part skips
  * only when no Chromium is installed; the engine side (runExplain against the library, int8 switch on) runs in
  * Node always.
@@ -71,7 +72,7 @@ function shownChange(page: Page): Promise<{ before: number[]; after: number[] }>
   }));
 }
 
-/** What the page offered for download: the `download` name and the Blob behind the blob: URL of each `<a download>` it clicked. */
+/** What the page offered for download: the name and the Blob behind the blob: URL of each `<a download>` it clicked. */
 interface OfferLog { tsformerOffers: { name: string; blob: Blob }[] }
 
 /**
@@ -109,6 +110,7 @@ async function save(page: Page, key: string, format: "svg" | "png", viaBrowser =
   const button = `[data-key="${key}-save-${format}"]`;
   const offered = await page.evaluate(() => (window as unknown as OfferLog).tsformerOffers.length);
   const downloaded = viaBrowser ? page.waitForEvent("download", { timeout: 90_000 }) : null;
+  downloaded?.catch(() => undefined); // when the offer check fails first, this wait's later timeout is not an unhandled rejection
   await page.click(button);
   await page.waitForFunction((n) => (window as unknown as OfferLog).tsformerOffers.length > n, offered, { timeout: 30_000 }).catch(async (e: unknown) => {
     const status = await page.locator(`${button} ~ .save-status`).textContent().catch(() => null);
